@@ -1,0 +1,65 @@
+# docpipe: `make` is the one interface. CI runs `make test` on a fresh Debian machine, so every
+# target installs what it needs first (apt packages, uv, the venv) and is quick when all is there.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+export UV_PYTHON_DOWNLOADS := never
+export UV_LINK_MODE := copy
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+
+VENV := .venv
+BIN := $(VENV)/bin
+# One TeX package list for the Makefile and the render image (layers/texlive/Dockerfile).
+TEX_PACKAGES := $(shell grep -v '^\s*\#' layers/texlive/packages.txt | grep -v '^\s*$$')
+APT_PACKAGES := $(TEX_PACKAGES) poppler-utils redis-server
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+STAMP := $(VENV)/.setup-done
+
+.PHONY: help setup demo dev test lint synth bench loadtest soak fonts clean
+
+help:
+	@echo "make setup     install apt packages, uv and the venv (idempotent)"
+	@echo "make demo      render the bundled samples end to end into out/"
+	@echo "make dev       run the local stack (API on http://127.0.0.1:8000)"
+	@echo "make test      lint + the whole test suite (starts Redis and moto itself)"
+	@echo "make lint      ruff + mypy"
+	@echo "make synth     synthesize the CDK app (no Docker, no AWS credentials)"
+	@echo "make bench     engine and pipeline benchmarks"
+	@echo "make loadtest  locust against the local stack (SCENARIO= USERS= DURATION=)"
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml uv.lock layers/texlive/packages.txt
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "apt: installing $$missing"; \
+	  $(SUDO) apt-get update -q; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+	@command -v uv >/dev/null || python3 -m pip install --quiet uv
+	uv sync --frozen --all-extras
+	$(BIN)/docpipe build-formats >/dev/null
+	@touch $@
+
+demo: setup
+	$(BIN)/docpipe demo --out out
+
+dev: setup
+	$(BIN)/docpipe dev
+
+test: setup lint
+	$(BIN)/pytest -q
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: setup
+	$(BIN)/python loadtest/bench.py
+
+fonts: setup
+	$(BIN)/docpipe fonts
+
+clean:
+	rm -rf out cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""docpipe: structured résumé and cover-letter data to PDF."""

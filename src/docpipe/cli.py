@@ -1,0 +1,207 @@
+"""The ``docpipe`` command line.
+
+Exit codes: 0 done; 2 invalid input (every problem on stderr as ``path: message``, no output file
+written); 3 the document could not be typeset (a clear reason on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from docpipe import catalog, validation
+from docpipe.errors import InvalidDocument, RenderFailed
+from docpipe.schema import DOCUMENT_TYPES, REQUEST_MODELS
+
+EXIT_INVALID = 2
+EXIT_RENDER = 3
+
+
+def default_format_dir() -> Path:
+    configured = os.environ.get("DOCPIPE_FORMAT_DIR")
+    if configured:
+        return Path(configured)
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "docpipe" / "formats"
+
+
+def _read_input(name: str) -> tuple[bytes, bool]:
+    if name == "-":
+        return sys.stdin.buffer.read(), True
+    path = Path(name)
+    return path.read_bytes(), path.suffix.lower() in {".yaml", ".yml"}
+
+
+def _load(args: argparse.Namespace) -> validation.DocumentRequestT:
+    raw, yaml_ok = _read_input(args.input)
+    # YAML is a superset of JSON, so stdin may be either.
+    value = validation.parse_bytes(raw, yaml_ok=yaml_ok)
+    envelope = validation.envelope_from(
+        value,
+        document_type=getattr(args, "type", None),
+        template=getattr(args, "template", None),
+        output_format=getattr(args, "format", None),
+    )
+    return validation.validate_request(envelope)
+
+
+def _output_path(args: argparse.Namespace, suffix: str) -> Path | None:
+    if args.output:
+        return None if args.output == "-" else Path(args.output)
+    if args.input == "-":
+        return None
+    return Path(Path(args.input).with_suffix(suffix).name)
+
+
+def _write(path: Path | None, data: bytes) -> None:
+    if path is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.part")
+    tmp.write_bytes(data)
+    tmp.replace(path)  # a failed run never leaves a half-written file behind
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from docpipe.renderer import Renderer
+    from docpipe.templates import render_source
+
+    request = _load(args)
+    if request.format == "tex":
+        _write(_output_path(args, ".tex"), render_source(request).text.encode())
+        return 0
+    renderer = Renderer(timeout=args.timeout, format_dir=default_format_dir())
+    result = renderer.render(request)
+    target = _output_path(args, ".pdf")
+    _write(target, result.pdf)
+    if target is not None:
+        print(
+            f"{target}: {result.pages} page(s), {len(result.pdf):,} bytes, {result.elapsed_ms:.0f} ms",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    request = _load(args)
+    print(f"ok: {request.document_type}, template {request.template}, format {request.format}")
+    return 0
+
+
+def cmd_templates(_: argparse.Namespace) -> int:
+    for document_type in DOCUMENT_TYPES:
+        for name in catalog.template_names(document_type):
+            print(f"{document_type}/{name}")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    schema = REQUEST_MODELS[args.document_type].model_json_schema(by_alias=True)
+    print(json.dumps(schema, indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_build_formats(args: argparse.Namespace) -> int:
+    from docpipe.formats import build_all
+
+    for path in build_all(Path(args.dir) if args.dir else default_format_dir()):
+        print(path)
+    return 0
+
+
+def cmd_fonts(args: argparse.Namespace) -> int:
+    from docpipe import fonts
+
+    if args.check:
+        current = json.loads(fonts.TABLE_PATH.read_text())
+        if current != json.loads(json.dumps(fonts.build_table())):
+            print(
+                "src/docpipe/fonts.json does not match the installed fonts: run `make fonts`", file=sys.stderr
+            )
+            return 1
+        print("fonts.json matches the installed fonts")
+        return 0
+    fonts.write_table()
+    print(f"wrote {fonts.TABLE_PATH}")
+    return 0
+
+
+SAMPLES_DIR = Path(__file__).parent / "samples"
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Render the bundled samples into ``--out``."""
+    from docpipe.renderer import Renderer
+
+    renderer = Renderer(format_dir=default_format_dir())
+    out = Path(args.out)
+    for sample in sorted(SAMPLES_DIR.glob("*.json")):
+        request = validation.validate_request(validation.parse_bytes(sample.read_bytes()))
+        result = renderer.render(request)
+        target = out / f"{sample.stem}.pdf"
+        _write(target, result.pdf)
+        print(
+            f"{target}: {result.pages} page(s), {len(result.pdf):,} bytes, {result.elapsed_ms:.0f} ms ({result.engine})"
+        )
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="docpipe", description="Résumé and cover-letter JSON to PDF.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def input_command(name: str, help_text: str) -> argparse.ArgumentParser:
+        command = sub.add_parser(name, help=help_text)
+        command.add_argument("input", help="a .json or .yaml file, or - for standard input")
+        command.add_argument("--type", choices=DOCUMENT_TYPES, help="document type, for bare data")
+        command.add_argument("--template", help="template name (see `docpipe templates`)")
+        command.add_argument("--format", choices=("pdf", "tex"), help="output format")
+        return command
+
+    render = input_command("render", "typeset a document")
+    render.add_argument("-o", "--output", help="output file, or - for standard output")
+    render.add_argument("--timeout", type=float, default=20.0, help="TeX wall-clock limit in seconds")
+    render.set_defaults(handler=cmd_render)
+    input_command("validate", "check a document without rendering it").set_defaults(handler=cmd_validate)
+    sub.add_parser("templates", help="list the templates").set_defaults(handler=cmd_templates)
+    schema = sub.add_parser("schema", help="print the JSON Schema of a request")
+    schema.add_argument("document_type", choices=DOCUMENT_TYPES)
+    schema.set_defaults(handler=cmd_schema)
+    formats = sub.add_parser("build-formats", help="precompile every template's TeX format")
+    formats.add_argument("--dir", help="where to write them (default: the user cache)")
+    formats.set_defaults(handler=cmd_build_formats)
+    fonts = sub.add_parser("fonts", help="regenerate (or --check) the font coverage table")
+    fonts.add_argument("--check", action="store_true")
+    fonts.set_defaults(handler=cmd_fonts)
+    demo = sub.add_parser("demo", help="render the bundled sample résumé and cover letter")
+    demo.add_argument("--out", default="out", help="output folder")
+    demo.set_defaults(handler=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except InvalidDocument as exc:
+        for detail in exc.details or []:
+            print(detail, file=sys.stderr)
+        if not exc.details:
+            print(exc.message, file=sys.stderr)
+        return EXIT_INVALID
+    except RenderFailed as exc:
+        print(f"render failed: {exc.message}", file=sys.stderr)
+        return EXIT_RENDER
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        print(f"cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return EXIT_INVALID
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""Domain errors. Each carries a stable ``code``; the HTTP layer and the CLI map them in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorDetail:
+    """One problem with the input: where (``data.experience[0].startDate``) and what, for a person."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class DocpipeError(Exception):
+    code = "internal_error"
+
+    def __init__(self, message: str, details: list[ErrorDetail] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+
+
+class InvalidDocument(DocpipeError):
+    """The input is not a valid document: every problem is listed in ``details``."""
+
+    code = "invalid_document"
+
+
+class DocumentTooLarge(InvalidDocument):
+    code = "too_large"
+
+
+class UnknownTemplate(InvalidDocument):
+    code = "unknown_template"
+
+
+class RenderFailed(DocpipeError):
+    """TeX could not typeset the document. Caused by the input, so retrying will not help."""
+
+    code = "render_failed"
+
+
+class RenderTimeout(RenderFailed):
+    code = "render_timeout"

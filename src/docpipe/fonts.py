@@ -1,0 +1,170 @@
+"""Which characters each TeX engine and font can print, from a table generated off the installed TeX.
+
+The table (``fonts.json``) is committed so that the submit function, which has no TeX, rejects
+untypesettable text up front with the same answer the renderer would reach. ``make fonts`` rebuilds
+it from the packages in ``layers/texlive/packages.txt``; a test checks it matches what is installed.
+
+- ``pdftex``: characters pdflatex prints with T1/TS1 encodings (from LaTeX's own ``*.dfu`` tables),
+  limited to the Latin blocks the templates' Type 1 fonts really carry.
+- ``main``: what the XeLaTeX main fonts (Noto Serif and Noto Sans) both cover.
+- ``fallbacks``: further fonts, in order; a character goes to the first that has it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+import subprocess
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+TABLE_PATH = Path(__file__).parent / "fonts.json"
+MAIN_FAMILIES = ("Noto Serif", "Noto Sans")
+# Tried first: the scripts résumés are most often written in beyond Latin, Greek and Cyrillic.
+PREFERRED_FALLBACKS = ("Noto Sans CJK SC", "Noto Sans Symbols", "Noto Sans Symbols2", "Noto Sans Math")
+LAST_RESORT = ("Symbola",)
+# Type 1 fonts (lmodern, charter, helvet) carry these Unicode blocks; pdflatex gets nothing else.
+_PDFTEX_BLOCKS = ((0x20, 0x7E), (0xA0, 0x17F), (0x2010, 0x2044), (0x20AC, 0x20AC), (0x2122, 0x2122))
+_SKIP_FAMILY = re.compile(r"\b(UI|Mono|Display|Unjoined|Looped|CJK (?!SC))\b")
+
+# Invisible format characters: dropped (variation selectors, BOM, bidi marks, word joiner).
+IGNORABLE = frozenset(
+    [*map(chr, range(0xFE00, 0xFE10)), "\ufeff", "\u200e", "\u200f", "\u2060", "\u200b", "\u00ad"]
+)
+WHITESPACE = re.compile(r"[\s\u2000-\u200a\u202f\u205f\u3000]+")
+
+
+Ranges = list[tuple[int, int]]
+
+
+@dataclass(frozen=True)
+class Coverage:
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+
+    @classmethod
+    def of(cls, ranges: Iterable[Iterable[int]]) -> Coverage:
+        pairs = sorted((int(a), int(b)) for a, b in ranges)
+        return cls(tuple(a for a, _ in pairs), tuple(b for _, b in pairs))
+
+    def __contains__(self, ch: object) -> bool:
+        if not isinstance(ch, str):
+            return False
+        code = ord(ch)
+        i = bisect.bisect_right(self.starts, code) - 1
+        return i >= 0 and code <= self.ends[i]
+
+
+@dataclass(frozen=True)
+class FontTable:
+    pdftex: Coverage
+    main: Coverage
+    fallbacks: tuple[tuple[str, Coverage], ...]
+
+    def font_for(self, ch: str) -> int | None:
+        """0 for the main font, k for fallback k (1-based), None when no font has the character."""
+        if ch in self.main or ch.isspace() or ch in IGNORABLE:
+            return 0
+        for index, (_, coverage) in enumerate(self.fallbacks, start=1):
+            if ch in coverage:
+                return index
+        return None
+
+    def family(self, index: int) -> str:
+        return self.fallbacks[index - 1][0]
+
+
+@cache
+def table() -> FontTable:
+    raw = json.loads(TABLE_PATH.read_text())
+    return FontTable(
+        pdftex=Coverage.of(raw["pdftex"]),
+        main=Coverage.of(raw["main"]),
+        fallbacks=tuple((f["family"], Coverage.of(f["ranges"])) for f in raw["fallbacks"]),
+    )
+
+
+def needs_unicode_engine(chars: Iterable[str]) -> bool:
+    """True when some character is beyond what pdflatex prints: XeLaTeX must typeset it."""
+    pdftex = table().pdftex
+    return any(ch not in pdftex and not ch.isspace() and ch not in IGNORABLE for ch in chars)
+
+
+def unprintable(chars: Iterable[str]) -> list[str]:
+    """The characters no installed font can print, sorted."""
+    fonts = table()
+    return sorted({ch for ch in chars if fonts.font_for(ch) is None})
+
+
+def describe(ch: str) -> str:
+    return f"U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed character')}"
+
+
+# --- building the table (needs fontconfig and TeX; run by `make fonts`, checked by a test) ---
+
+
+def _to_ranges(codes: Iterable[int]) -> Ranges:
+    ranges: Ranges = []
+    for code in sorted(set(codes)):
+        if ranges and code == ranges[-1][1] + 1:
+            ranges[-1] = (ranges[-1][0], code)
+        else:
+            ranges.append((code, code))
+    return ranges
+
+
+def _parse_charset(text: str) -> set[int]:
+    codes: set[int] = set()
+    for part in text.split():
+        start, _, end = part.partition("-")
+        codes.update(range(int(start, 16), int(end or start, 16) + 1))
+    return codes
+
+
+def _regular_faces() -> dict[str, set[int]]:
+    out = subprocess.run(
+        ["fc-list", "--format", "%{family[0]}|%{style[0]}|%{charset}\n"],
+        check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    faces: dict[str, set[int]] = {}
+    for line in out.splitlines():
+        family, style, charset = line.split("|", 2)
+        if style == "Regular":
+            faces.setdefault(family, set()).update(_parse_charset(charset))
+    return faces
+
+
+def _pdftex_codes() -> set[int]:
+    declared: set[int] = set()
+    for name in ("t1enc.dfu", "ts1enc.dfu"):
+        path = subprocess.run(["kpsewhich", name], check=True, capture_output=True, text=True).stdout.strip()
+        declared |= {
+            int(h, 16)
+            for h in re.findall(r"\\DeclareUnicodeCharacter\{([0-9A-F]+)\}", Path(path).read_text())
+        }
+    blocks = {code for lo, hi in _PDFTEX_BLOCKS for code in range(lo, hi + 1)}
+    return (declared | set(range(0x20, 0x7F))) & blocks
+
+
+def build_table() -> dict[str, object]:
+    faces = _regular_faces()
+    main = set.intersection(*(faces[f] for f in MAIN_FAMILIES))
+    others = sorted(f for f in faces if f.startswith("Noto Sans ") and not _SKIP_FAMILY.search(f))
+    order = [f for f in PREFERRED_FALLBACKS if f in faces]
+    order += [f for f in others if f not in order] + [f for f in LAST_RESORT if f in faces]
+    seen = set(main)
+    fallbacks = []
+    for family in order:
+        fresh = faces[family] - seen  # a font only needs the characters no earlier font had
+        if fresh:
+            fallbacks.append({"family": family, "ranges": _to_ranges(fresh)})
+            seen |= fresh
+    return {"pdftex": _to_ranges(_pdftex_codes() & main), "main": _to_ranges(main), "fallbacks": fallbacks}
+
+
+def write_table(path: Path = TABLE_PATH) -> None:
+    path.write_text(json.dumps(build_table(), separators=(",", ":")) + "\n")

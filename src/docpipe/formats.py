@@ -1,0 +1,117 @@
+"""Precompiled TeX formats: each template's static preamble dumped once, loaded in milliseconds.
+
+A format is named by the hash of its preamble *and* of the TeX installation (engine version and
+the base format it was dumped from), so editing a template or upgrading TeX selects a new format
+and the stale one is simply never loaded again. XeTeX cannot dump a format with OpenType fonts
+loaded, so only pdfTeX documents use one; a missing or unbuildable format falls back to compiling
+the whole preamble, which gives the same PDF, slower.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+from docpipe import catalog, templates
+from docpipe.errors import RenderFailed
+
+FORMAT_ENGINES = {"pdftex": ("pdftex", "pdflatex")}
+
+
+@cache
+def installation_id(engine: str) -> str:
+    """Changes whenever the TeX engine or its base format changes."""
+    binary, base = FORMAT_ENGINES[engine]
+    version = subprocess.run([binary, "--version"], capture_output=True, text=True, check=True).stdout
+    fmt = subprocess.run(
+        ["kpsewhich", f"-engine={binary}", f"{base}.fmt"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    stamp = f"{os.stat(fmt).st_size}:{os.stat(fmt).st_mtime_ns}" if fmt else "none"
+    return hashlib.sha256(f"{version.splitlines()[0]}|{stamp}".encode()).hexdigest()[:12]
+
+
+def format_file(source: templates.Source) -> str:
+    return f"{source.format_name}-{installation_id(source.engine)}.fmt"
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """One builder at a time per format, across processes (the local stack runs several)."""
+    with open(path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class FormatStore:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._failed: set[str] = set()
+
+    def find_or_build(self, source: templates.Source) -> Path | None:
+        if source.engine not in FORMAT_ENGINES:
+            return None
+        path = self.directory / format_file(source)
+        if path.exists() or path.name in self._failed:
+            return path if path.exists() else None
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            with _locked(self.directory / f".{path.name}.lock"):
+                if not path.exists():
+                    build(source, path)
+        except (OSError, RenderFailed, subprocess.SubprocessError):
+            self._failed.add(path.name)  # read-only or broken: compile without a format from now on
+            return None
+        return path
+
+
+def build(source: templates.Source, target: Path) -> None:
+    """Dump ``source.preamble`` into ``target`` with mylatexformat."""
+    from docpipe.renderer import run_tex, tex_environment  # the renderer imports this module
+
+    binary, base = FORMAT_ENGINES[source.engine]
+    root = Path(tempfile.mkdtemp(prefix="docpipe-fmt-"))
+    try:
+        (root / "preamble.tex").write_text(
+            source.preamble + templates.END_OF_DUMP + "\\begin{document}\\end{document}\n", encoding="utf-8"
+        )
+        command = [binary, "-ini", "-interaction=nonstopmode", "-halt-on-error", f"-jobname={target.stem}"]
+        command += [f"&{base}", "mylatexformat.ltx", "preamble.tex"]
+        code = run_tex(command, root, tex_environment(root, None), timeout=120)
+        built = root / target.name
+        if code != 0 or not built.exists():
+            raise RenderFailed(f"could not build the format {target.name}")
+        tmp = target.with_suffix(".tmp")
+        shutil.copyfile(built, tmp)
+        tmp.replace(target)  # atomic: a reader never sees half a format
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def build_all(directory: Path) -> list[Path]:
+    """Every template's format (for the render image and `make setup`)."""
+    store = FormatStore(directory)
+    built = []
+    for document_type in ("resume", "cover_letter"):
+        for name in catalog.template_names(document_type):
+            source = templates.Source(
+                templates.preamble(document_type, name, "pdftex"),
+                "",
+                "pdftex",
+                templates.format_name(document_type, name, "pdftex"),
+            )
+            path = store.find_or_build(source)
+            if path is None:
+                raise RenderFailed(f"could not build the format for {document_type}/{name}")
+            built.append(path)
+    return built

@@ -1,0 +1,172 @@
+"""Run TeX on a document: sandboxed, time-boxed, one pass when one is enough, from a precompiled format.
+
+Layers of the sandbox (see docs/security.md): user text is escaped before it reaches TeX; TeX runs
+with shell escape off and ``openin_any``/``openout_any`` paranoid (no absolute paths, no ``..``,
+no dotfiles); every writable TeX directory is inside a fresh temporary directory; the whole
+process group is killed at the wall-clock timeout; file size and CPU time are capped by rlimits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from docpipe import formats
+from docpipe.errors import RenderFailed, RenderTimeout
+from docpipe.schema import CoverLetterRequest, ResumeRequest
+from docpipe.templates import Source, render_source
+
+ENGINES = {"pdftex": "pdflatex", "xetex": "xelatex"}
+MAX_OUTPUT_BYTES = 64 * 1024 * 1024
+_RERUN = re.compile(r"Rerun to get|Label\(s\) may have changed")
+_OUTPUT = re.compile(r"Output written on \S+ \((\d+) pages?")
+_FILE_LINE_ERROR = re.compile(r"^\./document\.tex:(\d+): (.*)$", re.MULTILINE)
+_BANG_ERROR = re.compile(r"^! (.*)$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    pdf: bytes
+    pages: int
+    engine: str
+    passes: int
+    used_format: bool
+    elapsed_ms: float
+
+
+def _limit_resources(cpu_seconds: int) -> None:
+    """In the child before exec: TeX may not write huge files or spin past the timeout."""
+    resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_OUTPUT_BYTES, MAX_OUTPUT_BYTES))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+
+
+def tex_environment(root: Path, format_dir: Path | None) -> dict[str, str]:
+    """A minimal environment: writable TeX dirs under ``root`` (Lambda may write only to /tmp)."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(root),
+        "LANG": "C.UTF-8",
+        "TEXMFHOME": str(root / "texmf-home"),
+        "TEXMFVAR": str(root / "texmf-var"),
+        "TEXMFCONFIG": str(root / "texmf-config"),
+        "TEXMFOUTPUT": str(root),
+        "openin_any": "p",
+        "openout_any": "p",
+        "shell_escape": "f",
+        # Never generate bitmap fonts on the fly: slow, blurry, and it writes outside the sandbox.
+        "MKTEXPK": "0",
+        "MKTEXTFM": "0",
+        "MKTEXMF": "0",
+        "max_print_line": "10000",
+        "error_line": "254",
+        "half_error_line": "238",
+        # Identical input gives an identical PDF, so content-addressed objects are stable.
+        "SOURCE_DATE_EPOCH": "0",
+        "FORCE_SOURCE_DATE": "1",
+    }
+    for name in ("FONTCONFIG_PATH", "FONTCONFIG_FILE"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    if format_dir is not None:
+        env["TEXFORMATS"] = f"{format_dir}:"  # the trailing colon keeps TeX's default formats
+    return env
+
+
+def run_tex(command: list[str], cwd: Path, env: dict[str, str], timeout: float) -> int:
+    """Run one TeX process in its own process group; kill the whole group at the deadline."""
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        preexec_fn=lambda: _limit_resources(int(timeout) + 2),
+    )
+    try:
+        return process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        raise RenderTimeout(
+            f"TeX did not finish within {timeout:g} s; the document is too large or complex"
+        ) from None
+    finally:
+        # xetex starts xdvipdfmx: nothing of the group may outlive the render.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def explain_failure(log: str, source: str) -> str:
+    """The first TeX error and the input line it came from; never the whole log."""
+    lines = source.splitlines()
+    match = _FILE_LINE_ERROR.search(log)
+    if match:
+        number, message = int(match.group(1)), match.group(2).strip()
+        offending = lines[number - 1].strip() if 0 < number <= len(lines) else ""
+        return f"TeX error: {message} (input line {number}: {offending[:200]!r})"
+    bang = _BANG_ERROR.search(log)
+    if bang:
+        return f"TeX error: {bang.group(1).strip()}"
+    return "TeX stopped without producing a PDF"
+
+
+class Renderer:
+    """Typesets requests to PDF. One per process; formats are found or built once and reused."""
+
+    def __init__(
+        self,
+        *,
+        timeout: float = 20.0,
+        format_dir: Path | None = None,
+        work_root: Path | None = None,
+    ) -> None:
+        self.timeout = timeout
+        self.formats = formats.FormatStore(format_dir) if format_dir else None
+        self.work_root = work_root
+
+    def render(self, request: ResumeRequest | CoverLetterRequest) -> RenderResult:
+        return self.compile(render_source(request))
+
+    def compile(self, source: Source) -> RenderResult:
+        started = time.perf_counter()
+        format_path = self.formats.find_or_build(source) if self.formats else None
+        root = Path(tempfile.mkdtemp(prefix="docpipe-", dir=self.work_root))
+        try:
+            (root / "document.tex").write_text(source.text, encoding="utf-8")
+            pdf, pages, passes = self._typeset(source, root, format_path)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+        elapsed = (time.perf_counter() - started) * 1000
+        return RenderResult(pdf, pages, source.engine, passes, format_path is not None, elapsed)
+
+    def _typeset(self, source: Source, root: Path, format_path: Path | None) -> tuple[bytes, int, int]:
+        env = tex_environment(root, format_path.parent if format_path else None)
+        command = [ENGINES[source.engine], "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error"]
+        command += ["-file-line-error", "-no-parse-first-line"]
+        if format_path is not None:
+            command.append(f"-fmt={format_path.stem}")
+        command.append("document.tex")
+        deadline = time.monotonic() + self.timeout
+        for passes in (1, 2):
+            code = run_tex(command, root, env, max(deadline - time.monotonic(), 0.1))
+            log = (root / "document.log").read_text(encoding="utf-8", errors="replace")
+            pdf_path = root / "document.pdf"
+            if code != 0 or not pdf_path.exists():
+                raise RenderFailed(explain_failure(log, source.text))
+            if passes == 1 and _RERUN.search(log):
+                continue  # cross-references changed: one more pass settles them
+            break
+        match = _OUTPUT.search(log)
+        return pdf_path.read_bytes(), int(match.group(1)) if match else 0, passes

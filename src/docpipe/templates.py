@@ -1,0 +1,139 @@
+"""The Jinja2 environment that turns a validated request into LaTeX source.
+
+Templates use LaTeX-friendly delimiters: ``<< value >>``, ``<% block %>``, ``<# comment #>``.
+Every ``<< value >>`` passes through :func:`_finalize`, which escapes strings with
+:func:`docpipe.latex.escape` unless they are :class:`docpipe.latex.TeX` made by this package's
+filters. That is the structural guarantee: a template cannot print raw user text, because the
+environment, not the template, decides how a value is printed.
+
+A document is ``preamble`` (rendered from the template with *no* user data, so it can be
+precompiled into a TeX format) + ``\\csname endofdump\\endcsname`` + ``document`` (the rest).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Literal
+
+import jinja2
+
+from docpipe import catalog, fonts, latex
+from docpipe.dates import PartialDate, date_range
+from docpipe.schema import CoverLetterRequest, ResumeRequest
+
+Engine = Literal["pdftex", "xetex"]
+END_OF_DUMP = "\n\\csname endofdump\\endcsname\n"
+
+
+def _finalize(value: Any) -> str:
+    if isinstance(value, latex.TeX):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, PartialDate):
+        return latex.escape(value.short())
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return latex.escape(str(value))
+    raise TypeError(f"templates may print text, numbers and dates, not {type(value).__name__}")
+
+
+def _date_range(item: Any, open_ended: bool = False) -> latex.TeX:
+    return latex.escape(date_range(item.start_date, item.end_date, open_ended=open_ended))
+
+
+def _long_date(value: PartialDate | None) -> latex.TeX:
+    return latex.escape(value.long() if value else "")
+
+
+_SEPARATORS = {"comma": ", ", "dot": r"\enspace\textperiodcentered\enspace ", "semicolon": "; "}
+
+
+def _join(values: Any, style: str = "comma") -> latex.TeX:
+    """Join items (escaped unless already TeX) with one of a fixed set of separators."""
+    items = [v if isinstance(v, latex.TeX) else latex.escape(str(v)) for v in values if v]
+    return latex.TeX(_SEPARATORS[style].join(items))
+
+
+@cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(catalog.TEMPLATES_DIR),
+        block_start_string="<%",
+        block_end_string="%>",
+        variable_start_string="<<",
+        variable_end_string=">>",
+        comment_start_string="<#",
+        comment_end_string="#>",
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+        finalize=_finalize,
+        autoescape=False,  # noqa: S701 - HTML escaping does not apply; LaTeX escaping is _finalize
+    )
+    env.filters.update(
+        link=latex.link,
+        url=latex.url,
+        display_url=latex.display_url,
+        date_range=_date_range,
+        long_date=_long_date,
+        join_text=_join,
+    )
+    return env
+
+
+@dataclass(frozen=True)
+class Source:
+    """LaTeX for one document, split where the precompiled format ends."""
+
+    preamble: str
+    document: str
+    engine: Engine
+    format_name: str
+
+    @property
+    def text(self) -> str:
+        return self.preamble + END_OF_DUMP + self.document
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string in the document data (to choose the engine and the fonts)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+@cache
+def preamble(document_type: str, template: str, engine: Engine) -> str:
+    """The static part of a template: rendered from the engine alone, never from user data."""
+    path = f"{document_type}/{catalog.check_template(document_type, template)}/preamble.tex.j2"
+    return environment().get_template(path).render(engine=engine)
+
+
+def format_name(document_type: str, template: str, engine: Engine) -> str:
+    digest = hashlib.sha256(preamble(document_type, template, engine).encode()).hexdigest()[:12]
+    return f"docpipe-{document_type}-{template}-{engine}-{digest}"
+
+
+def render_source(request: ResumeRequest | CoverLetterRequest) -> Source:
+    """Validated request to LaTeX. Raises ValueError if a character has no font (checked earlier)."""
+    text = "".join(_strings(request.data.model_dump(mode="json")))
+    engine: Engine = "xetex" if fonts.needs_unicode_engine(text) else "pdftex"
+    doc_type, name = request.document_type, request.template
+    body = (
+        environment()
+        .get_template(f"{doc_type}/{name}/document.tex.j2")
+        .render(
+            doc=request.data,
+            options=request.options,
+            engine=engine,
+            fallback_fonts=latex.fallback_fonts(text) if engine == "xetex" else {},
+        )
+    )
+    return Source(preamble(doc_type, name, engine), body, engine, format_name(doc_type, name, engine))
