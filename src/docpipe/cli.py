@@ -132,24 +132,10 @@ def cmd_fonts(args: argparse.Namespace) -> int:
     return 0
 
 
-SAMPLES_DIR = Path(__file__).parent / "samples"
-
-
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Render the bundled samples into ``--out``."""
-    from docpipe.renderer import Renderer
+    from docpipe.devstack import run_demo
 
-    renderer = Renderer(format_dir=default_format_dir())
-    out = Path(args.out)
-    for sample in sorted(SAMPLES_DIR.glob("*.json")):
-        request = validation.validate_request(validation.parse_bytes(sample.read_bytes()))
-        result = renderer.render(request)
-        target = out / f"{sample.stem}.pdf"
-        _write(target, result.pdf)
-        print(
-            f"{target}: {result.pages} page(s), {len(result.pdf):,} bytes, {result.elapsed_ms:.0f} ms ({result.engine})"
-        )
-    return 0
+    return run_demo(args)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -182,6 +168,9 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="render the bundled sample résumé and cover letter")
     demo.add_argument("--out", default="out", help="output folder")
     demo.set_defaults(handler=cmd_demo)
+    from docpipe.devstack import add_command
+
+    add_command(sub)
     return parser
 
 

@@ -47,3 +47,31 @@ class RenderFailed(DocpipeError):
 
 class RenderTimeout(RenderFailed):
     code = "render_timeout"
+
+
+class NotFound(DocpipeError):
+    code = "not_found"
+
+
+class Conflict(DocpipeError):
+    code = "conflict"
+
+
+class DependencyUnavailable(DocpipeError):
+    """A service the request needs is down; the client should retry later (503 + Retry-After)."""
+
+    code = "unavailable"
+
+    def __init__(self, dependency: str, retry_after: int = 5) -> None:
+        super().__init__(f"{dependency} is unavailable right now; retry in {retry_after} s")
+        self.retry_after = retry_after
+
+
+class Overloaded(DependencyUnavailable):
+    """The render backlog is beyond what can be finished in time: accept nothing more for now."""
+
+    code = "overloaded"
+
+    def __init__(self, depth: int, retry_after: int = 10) -> None:
+        DocpipeError.__init__(self, f"{depth} documents are waiting to render; retry in {retry_after} s")
+        self.retry_after = retry_after

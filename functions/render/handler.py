@@ -1,0 +1,26 @@
+"""SQS → render: one record is one job; failed records are reported back (partial batch response)."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from docpipe.observability import logger, metrics, tracer
+from docpipe.pipeline import default_pipeline
+from docpipe.settings import get_settings
+
+get_settings()  # configuration errors surface at cold start
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def record_handler(record: SQSRecord) -> None:
+    default_pipeline().render_record(record.body, int(record.attributes.approximate_receive_count))
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

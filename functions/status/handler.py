@@ -1,0 +1,19 @@
+"""GET/DELETE /v1/jobs/{id}, /v1/templates, /v1/schema/{type}, POST /v1/validate, GET /health."""
+
+from typing import Any
+
+from mangum import Mangum
+
+from docpipe.api import create_app, status_router
+from docpipe.observability import logger, metrics, tracer
+from docpipe.settings import get_settings
+
+get_settings()  # configuration errors surface at cold start, not on the first request
+asgi = Mangum(create_app(status_router()), lifespan="off")
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return asgi(event, context)

@@ -1,0 +1,19 @@
+"""POST /v1/documents — API Gateway → FastAPI (through Mangum) → docpipe.pipeline.Pipeline.submit."""
+
+from typing import Any
+
+from mangum import Mangum
+
+from docpipe.api import create_app, submit_router
+from docpipe.observability import logger, metrics, tracer
+from docpipe.settings import get_settings
+
+get_settings()  # configuration errors surface at cold start, not on the first request
+asgi = Mangum(create_app(submit_router()), lifespan="off")
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return asgi(event, context)

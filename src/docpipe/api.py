@@ -1,0 +1,214 @@
+"""The HTTP API: FastAPI routers defined once, served by Mangum in Lambda and by uvicorn locally.
+
+Domain errors become HTTP answers here, in one place:
+``{"error": {"code", "message", "details": [{"path", "message"}], "request_id"}}``.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse, Response
+from pydantic import TypeAdapter
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from docpipe import catalog, validation
+from docpipe.errors import (
+    Conflict,
+    DependencyUnavailable,
+    DocpipeError,
+    DocumentTooLarge,
+    ErrorDetail,
+    InvalidDocument,
+    NotFound,
+    UnknownTemplate,
+)
+from docpipe.observability import logger
+from docpipe.pipeline import Pipeline, default_pipeline
+from docpipe.schema import DOCUMENT_TYPES, REQUEST_MODELS, DocumentRequest
+
+_JSON_TYPES = re.compile(r"^application/(json|[\w.+-]+\+json)\s*(;.*)?$", re.IGNORECASE)
+_TENANT = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_STATUS_CODES: dict[type[DocpipeError], int] = {
+    DocumentTooLarge: 413,
+    UnknownTemplate: 404,
+    InvalidDocument: 422,
+    NotFound: 404,
+    Conflict: 409,
+    DependencyUnavailable: 503,
+}
+
+PipelineFactory = Callable[[], Pipeline]
+
+
+def request_id(request: Request) -> str:
+    context = request.scope.get("aws.context")
+    if context is not None and getattr(context, "aws_request_id", None):
+        return str(context.aws_request_id)
+    return request.headers.get("x-request-id") or uuid.uuid4().hex
+
+
+def tenant_of(request: Request) -> str:
+    """The API key id in AWS (API Gateway sets it); the configured local tenant otherwise."""
+    event = request.scope.get("aws.event") or {}
+    key_id = ((event.get("requestContext") or {}).get("identity") or {}).get("apiKeyId")
+    if key_id and _TENANT.match(key_id):
+        return str(key_id)
+    return str(request.app.state.local_tenant)
+
+
+def error_response(
+    request: Request, status: int, code: str, message: str, details: list[ErrorDetail] | None = None
+) -> JSONResponse:
+    body = {
+        "error": {
+            "code": code,
+            "message": message,
+            "details": [{"path": d.path, "message": d.message} for d in details or []],
+            "request_id": request_id(request),
+        }
+    }
+    return JSONResponse(body, status_code=status)
+
+
+async def _domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DocpipeError)
+    status = next((code for kind, code in _STATUS_CODES.items() if isinstance(exc, kind)), 500)
+    response = error_response(request, status, exc.code, exc.message, exc.details)
+    if isinstance(exc, DependencyUnavailable):
+        response.headers["Retry-After"] = str(exc.retry_after)
+        logger.warning("dependency unavailable", extra={"error_code": exc.code})
+    return response
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    return error_response(request, exc.status_code, code, str(exc.detail))
+
+
+async def _request_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    details = [ErrorDetail(".".join(str(p) for p in e["loc"]), str(e["msg"])) for e in exc.errors()]
+    return error_response(request, 422, "invalid_request", "the request is not valid", details)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    logger.exception("unhandled error", extra={"error": type(exc).__name__})
+    return error_response(request, 500, "internal_error", "something went wrong on our side")
+
+
+def _pipeline(request: Request) -> Pipeline:
+    factory: PipelineFactory = request.app.state.pipeline_factory
+    return factory()
+
+
+async def _json_body(request: Request) -> bytes:
+    content_type = request.headers.get("content-type", "")
+    if not _JSON_TYPES.match(content_type):
+        raise _UnsupportedMedia(content_type)
+    return await request.body()
+
+
+class _UnsupportedMedia(DocpipeError):
+    code = "unsupported_media_type"
+
+    def __init__(self, content_type: str) -> None:
+        super().__init__(f"send the document as application/json (got {content_type or 'no content type'!r})")
+
+
+_STATUS_CODES[_UnsupportedMedia] = 415
+PipelineDep = Annotated[Pipeline, Depends(_pipeline)]
+JsonBody = Annotated[bytes, Depends(_json_body)]
+_ENVELOPE_REF = {"$ref": "#/components/schemas/DocumentRequest"}
+_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": _ENVELOPE_REF}}}}
+
+
+def submit_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.post("/v1/documents", status_code=202, openapi_extra=_BODY, tags=["documents"])
+    def submit_document(request: Request, pipeline: PipelineDep, body: JsonBody) -> Response:
+        """Submit a document: 200 with a download link from cache, or 202 with a job to poll."""
+        answer = pipeline.submit(body, tenant_of(request), request.headers.get("idempotency-key"))
+        headers = {"Location": answer.location} if answer.location else None
+        return JSONResponse(answer.body, status_code=answer.status, headers=headers)
+
+    return router
+
+
+def status_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/v1/jobs/{job_id}", tags=["jobs"])
+    def get_job(job_id: str, request: Request, pipeline: PipelineDep) -> dict[str, Any]:
+        """A job's status, with a presigned download link once it has succeeded."""
+        return pipeline.status(job_id, tenant_of(request))
+
+    @router.delete("/v1/jobs/{job_id}", status_code=204, tags=["jobs"])
+    def delete_job(job_id: str, request: Request, pipeline: PipelineDep) -> Response:
+        """Erase the job, its request, its document and its cache entry now."""
+        pipeline.delete(job_id, tenant_of(request))
+        return Response(status_code=204)
+
+    @router.get("/v1/templates", tags=["reference"])
+    def list_templates() -> dict[str, Any]:
+        return {"templates": {t: list(catalog.template_names(t)) for t in DOCUMENT_TYPES}}
+
+    @router.get("/v1/schema/{document_type}", tags=["reference"])
+    def get_schema(document_type: str) -> dict[str, Any]:
+        if document_type not in REQUEST_MODELS:
+            raise NotFound(
+                f"unknown document type {document_type!r}; choose one of {', '.join(DOCUMENT_TYPES)}"
+            )
+        return REQUEST_MODELS[document_type].model_json_schema(by_alias=True)
+
+    @router.post("/v1/validate", openapi_extra=_BODY, tags=["documents"])
+    def validate_document(body: JsonBody) -> dict[str, Any]:
+        """Validate a document without rendering it."""
+        request = validation.validate_request(validation.parse_bytes(body))
+        return {"valid": True, "document_type": request.document_type, "template": request.template}
+
+    @router.get("/health", tags=["reference"])
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return router
+
+
+def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    def build() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+            envelope = TypeAdapter(DocumentRequest).json_schema(
+                by_alias=True, ref_template="#/components/schemas/{model}"
+            )
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.update(envelope.pop("$defs", {}))
+            components["DocumentRequest"] = envelope
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    return build
+
+
+def create_app(
+    *routers: APIRouter, pipeline_factory: PipelineFactory = default_pipeline, local_tenant: str = "local"
+) -> FastAPI:
+    app = FastAPI(title="docpipe", version="1.0", description="Résumé and cover-letter JSON to PDF.")
+    app.state.pipeline_factory = pipeline_factory
+    app.state.local_tenant = local_tenant
+    for router in routers:
+        app.include_router(router)
+    app.add_exception_handler(DocpipeError, _domain_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _request_error)
+    app.add_exception_handler(Exception, _unexpected)
+    app.openapi = _openapi(app)  # type: ignore[method-assign]
+    return app

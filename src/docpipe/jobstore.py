@@ -1,0 +1,196 @@
+"""DynamoDB: the jobs table. One table, partition key ``pk``:
+
+- ``job#<id>``                 the job (status, keys, result, error), TTL ``expires_at``
+- ``key#<tenant>#<content>``   the job currently rendering that content (dedup of identical submits)
+- ``idem#<tenant>#<key>``      the job an Idempotency-Key was answered with
+
+Every state change is a conditional write, so concurrent submits and duplicate SQS deliveries
+cannot create a second job or move a finished job backwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from docpipe.jobs import Job, JobError, JobStatus, iso, now
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def _item(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}
+
+
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+def _job_from(item: dict[str, Any]) -> Job:
+    values = _plain(item)
+    values.pop("pk")
+    for key in ("expires_at", "attempt", "pages", "bytes", "render_ms"):
+        if key in values:
+            values[key] = int(values[key])
+    return Job.model_validate(values)
+
+
+class JobStore:
+    def __init__(self, client: Any, table: str) -> None:
+        self._db = client
+        self.table = table
+        self._conditional = client.exceptions.ConditionalCheckFailedException
+        self._cancelled = client.exceptions.TransactionCanceledException
+
+    def _get(self, pk: str) -> dict[str, Any] | None:
+        item = self._db.get_item(TableName=self.table, Key={"pk": {"S": pk}}, ConsistentRead=True).get("Item")
+        return _plain(item) if item else None
+
+    def get(self, job_id: str) -> Job | None:
+        item = self._db.get_item(
+            TableName=self.table, Key={"pk": {"S": f"job#{job_id}"}}, ConsistentRead=True
+        )
+        return _job_from(item["Item"]) if "Item" in item else None
+
+    def create(self, job: Job, *, replace_pointer_of: str | None = None) -> str | None:
+        """Store a new job and point its content at it, atomically.
+
+        Returns None on success, or the id of the job that already holds the content pointer
+        (an identical document queued or rendering: the caller answers with that job instead).
+        ``replace_pointer_of`` takes over a pointer whose job has finished.
+        """
+        pointer = f"key#{job.tenant}#{job.content_key}"
+        if replace_pointer_of is None:
+            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
+        else:
+            condition = {
+                "ConditionExpression": "job_id = :old",
+                "ExpressionAttributeValues": {":old": {"S": replace_pointer_of}},
+            }
+        try:
+            self._db.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "Item": _item({"pk": f"job#{job.job_id}", **job.model_dump(mode="json")}),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "Item": _item(
+                                {"pk": pointer, "job_id": job.job_id, "expires_at": job.expires_at}
+                            ),
+                            **condition,
+                        }
+                    },
+                ]
+            )
+        except self._cancelled:
+            holder = self._get(pointer)
+            return str(holder["job_id"]) if holder else ""
+        return None
+
+    def pointer(self, tenant: str, content_key: str) -> str | None:
+        holder = self._get(f"key#{tenant}#{content_key}")
+        return str(holder["job_id"]) if holder else None
+
+    def claim(self, job_id: str, attempt: int) -> Job | None:
+        """queued -> rendering for this delivery; None if the job is finished or another attempt
+        at least as recent holds it (a duplicate delivery)."""
+        try:
+            item = self._db.update_item(
+                TableName=self.table,
+                Key={"pk": {"S": f"job#{job_id}"}},
+                UpdateExpression="SET #s = :rendering, updated_at = :now, attempt = :attempt",
+                ConditionExpression="attribute_exists(pk) AND (#s = :queued OR (#s = :rendering AND attempt < :attempt))",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=_item(
+                    {
+                        ":rendering": JobStatus.RENDERING.value,
+                        ":queued": JobStatus.QUEUED.value,
+                        ":now": iso(now()),
+                        ":attempt": attempt,
+                    }
+                ),
+                ReturnValues="ALL_NEW",
+            )
+        except self._conditional:
+            return None
+        return _job_from(item["Attributes"])
+
+    def finish(
+        self,
+        job: Job,
+        status: JobStatus,
+        *,
+        error: JobError | None = None,
+        result: dict[str, int] | None = None,
+    ) -> bool:
+        """Move an unfinished job to succeeded/failed and release its content pointer."""
+        values: dict[str, Any] = {
+            ":status": status.value,
+            ":now": iso(now()),
+            ":done1": "succeeded",
+            ":done2": "failed",
+        }
+        sets = ["#s = :status", "updated_at = :now"]
+        if error is not None:
+            values[":error"] = error.model_dump()
+            sets.append("#e = :error")
+        for name, value in (result or {}).items():
+            values[f":{name}"] = value
+            sets.append(f"{name} = :{name}")
+        try:
+            self._db.update_item(
+                TableName=self.table,
+                Key={"pk": {"S": f"job#{job.job_id}"}},
+                UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression="attribute_exists(pk) AND NOT #s IN (:done1, :done2)",
+                ExpressionAttributeNames={"#s": "status", **({"#e": "error"} if error else {})},
+                ExpressionAttributeValues=_item(values),
+            )
+        except self._conditional:
+            return False
+        self._release_pointer(job)
+        return True
+
+    def _release_pointer(self, job: Job) -> None:
+        with contextlib.suppress(self._conditional):  # already taken over by a newer job
+            self._db.delete_item(
+                TableName=self.table,
+                Key={"pk": {"S": f"key#{job.tenant}#{job.content_key}"}},
+                ConditionExpression="job_id = :id",
+                ExpressionAttributeValues={":id": {"S": job.job_id}},
+            )
+
+    def remember_idempotency(
+        self, tenant: str, key: str, job_id: str, request_hash: str, expires_at: int
+    ) -> tuple[str, str] | None:
+        """Record which job answered an Idempotency-Key; returns (job_id, request_hash) if already known."""
+        pk = f"idem#{tenant}#{key}"
+        try:
+            self._db.put_item(
+                TableName=self.table,
+                Item=_item(
+                    {"pk": pk, "job_id": job_id, "request_hash": request_hash, "expires_at": expires_at}
+                ),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except self._conditional:
+            held = self._get(pk) or {}
+            return str(held.get("job_id", "")), str(held.get("request_hash", ""))
+        return None
+
+    def idempotency(self, tenant: str, key: str) -> tuple[str, str] | None:
+        held = self._get(f"idem#{tenant}#{key}")
+        return (str(held["job_id"]), str(held["request_hash"])) if held else None
+
+    def delete(self, job: Job) -> None:
+        self._release_pointer(job)
+        self._db.delete_item(TableName=self.table, Key={"pk": {"S": f"job#{job.job_id}"}})
