@@ -1,0 +1,256 @@
+"""The pipeline end to end through HTTP, against moto + a real Redis + real TeX."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import urllib.parse
+import urllib.request
+import uuid
+from typing import Any
+
+import pytest
+
+from docpipe.cache import DocumentCache
+from docpipe.devstack import DevStack, RenderWorker, http_json
+from docpipe.jobs import JobStatus, RenderMessage
+from docpipe.pipeline import Pipeline
+
+
+def unique(document: dict[str, Any]) -> dict[str, Any]:
+    """A copy no earlier test has rendered (the cache and dedup key on content)."""
+    fresh = copy.deepcopy(document)
+    fresh["data"]["personalInfo"]["name"] = f"Test Person {uuid.uuid4().hex[:8]}"
+    return fresh
+
+
+def submit(stack: DevStack, document: dict[str, Any], **headers: str) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(
+        f"{stack.url}/v1/documents",
+        data=json.dumps(document).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", **headers},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def drain(worker: RenderWorker) -> None:
+    while worker.poll_once():
+        pass
+
+
+def pdf_text(pdf: bytes) -> str:
+    return subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+
+
+def test_submit_render_status_download(stack: DevStack, worker: RenderWorker, sample_resume: dict[str, Any]) -> None:
+    document = unique(sample_resume)
+    code, body = submit(stack, document)
+    assert code == 202
+    assert body["status"] == "queued"
+    assert body["status_url"] == f"/v1/jobs/{body['job_id']}"
+
+    code, status = http_json("GET", f"{stack.url}{body['status_url']}")
+    assert (code, status["status"]) == (200, "queued")
+
+    drain(worker)
+    code, status = http_json("GET", f"{stack.url}{body['status_url']}")
+    assert status["status"] == "succeeded", status
+    assert status["pages"] >= 1
+    with urllib.request.urlopen(status["download_url"], timeout=30) as response:
+        pdf = response.read()
+        disposition = response.headers["Content-Disposition"]
+        assert response.headers["Content-Type"] == "application/pdf"
+    assert pdf.startswith(b"%PDF")
+    assert document["data"]["personalInfo"]["name"] in pdf_text(pdf)
+    assert "Test_Person_" in disposition and disposition.endswith('_Resume.pdf"')
+
+
+def test_cache_hit_answers_200_without_rendering(
+    stack: DevStack, worker: RenderWorker, sample_resume: dict[str, Any]
+) -> None:
+    document = unique(sample_resume)
+    first = submit(stack, document)[1]
+    drain(worker)
+    code, body = submit(stack, document)
+    assert code == 200
+    assert body["cached"] is True
+    assert body["job_id"] == first["job_id"]
+    assert worker.poll_once() == 0  # nothing was queued for the hit
+    with urllib.request.urlopen(body["download_url"], timeout=30) as response:
+        assert response.read().startswith(b"%PDF")
+
+
+def test_identical_concurrent_submits_share_one_job(
+    stack: DevStack, worker: RenderWorker, sample_resume: dict[str, Any]
+) -> None:
+    document = unique(sample_resume)
+    ids = {submit(stack, document)[1]["job_id"] for _ in range(3)}
+    assert len(ids) == 1
+    assert worker.poll_once() == 1  # exactly one message, one render
+    assert worker.poll_once() == 0
+
+
+def test_idempotency_key(stack: DevStack, worker: RenderWorker, sample_resume: dict[str, Any]) -> None:
+    key = uuid.uuid4().hex
+    document = unique(sample_resume)
+    first = submit(stack, document, **{"Idempotency-Key": key})
+    again = submit(stack, document, **{"Idempotency-Key": key})
+    assert first[1]["job_id"] == again[1]["job_id"]
+    code, body = submit(stack, unique(sample_resume), **{"Idempotency-Key": key})
+    assert code == 409
+    assert body["error"]["code"] == "conflict"
+    drain(worker)
+
+
+def test_duplicate_delivery_of_a_finished_job_does_nothing(
+    stack: DevStack, worker: RenderWorker, sample_resume: dict[str, Any]
+) -> None:
+    code, body = submit(stack, unique(sample_resume))
+    drain(worker)
+    before = stack.pipeline.jobs.get(body["job_id"])
+    assert before is not None and before.status is JobStatus.SUCCEEDED
+    stack.pipeline.render(RenderMessage(job_id=body["job_id"], tenant="local"), receive_count=2)
+    after = stack.pipeline.jobs.get(body["job_id"])
+    assert after == before
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "code"),
+    [
+        (b'{"document_type": "resume", "data": {}}', "application/json", 422, "invalid_document"),
+        (b"{not json", "application/json", 422, "invalid_document"),
+        (b"\xff\xfe", "application/json", 422, "invalid_document"),
+        (b"x" * (300 * 1024), "application/json", 413, "too_large"),
+        (b"{}", "text/plain", 415, "unsupported_media_type"),
+    ],
+)
+def test_invalid_requests(stack: DevStack, body: bytes, content_type: str, status: int, code: str) -> None:
+    request = urllib.request.Request(
+        f"{stack.url}/v1/documents", data=body, method="POST", headers={"Content-Type": content_type}
+    )
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(request, timeout=30)
+    assert info.value.code == status
+    error = json.loads(info.value.read())["error"]
+    assert error["code"] == code
+    assert error["request_id"]
+
+
+def test_validation_errors_list_every_path(stack: DevStack, sample_resume: dict[str, Any]) -> None:
+    document = unique(sample_resume)
+    document["data"]["experience"][0]["startDate"] = "2021-13"
+    document["data"]["personalInfo"]["email"] = "nope"
+    document["template"] = "classic"
+    code, body = submit(stack, document)
+    assert code == 422
+    paths = {d["path"] for d in body["error"]["details"]}
+    assert paths == {"data.experience[0].startDate", "data.personalInfo.email"}
+
+
+def test_unknown_template_and_job_are_404(stack: DevStack, sample_resume: dict[str, Any]) -> None:
+    document = unique(sample_resume)
+    document["template"] = "does-not-exist"
+    assert submit(stack, document)[0] == 404
+    assert http_json("GET", f"{stack.url}/v1/jobs/{uuid.uuid4().hex}")[0] == 404
+    assert http_json("GET", f"{stack.url}/v1/jobs/not-an-id")[0] == 404
+
+
+def test_presigned_url_is_sigv4_with_the_configured_expiry(
+    stack: DevStack, worker: RenderWorker, sample_resume: dict[str, Any]
+) -> None:
+    code, body = submit(stack, unique(sample_resume))
+    drain(worker)
+    status = http_json("GET", f"{stack.url}/v1/jobs/{body['job_id']}")[1]
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(status["download_url"]).query)
+    assert query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
+    assert query["X-Amz-Expires"] == [str(stack.pipeline.settings.presign_seconds)]
+    assert query["X-Amz-Credential"][0].endswith("/us-east-1/s3/aws4_request")
+    assert len(query["X-Amz-Signature"][0]) == 64
+
+
+def test_delete_erases_job_request_document_and_cache(
+    stack: DevStack, worker: RenderWorker, sample_resume: dict[str, Any]
+) -> None:
+    document = unique(sample_resume)
+    body = submit(stack, document)[1]
+    drain(worker)
+    job = stack.pipeline.jobs.get(body["job_id"])
+    assert job is not None
+    request = urllib.request.Request(f"{stack.url}/v1/jobs/{job.job_id}", method="DELETE")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 204
+    assert http_json("GET", f"{stack.url}/v1/jobs/{job.job_id}")[0] == 404
+    assert not stack.pipeline.objects.exists(job.document_key)
+    assert not stack.pipeline.objects.exists(job.request_key)
+    code, again = submit(stack, document)
+    assert code == 202  # no cache entry survived the erasure
+    drain(worker)
+
+
+def test_redis_down_degrades_to_uncached(stack: DevStack, sample_resume: dict[str, Any]) -> None:
+    from docpipe.devstack import free_port
+
+    dead = DocumentCache.from_url(f"redis://127.0.0.1:{free_port()}/0", ttl_seconds=60)
+    pipeline = Pipeline(
+        settings=stack.pipeline.settings,
+        objects=stack.pipeline.objects,
+        jobs=stack.pipeline.jobs,
+        queue=stack.pipeline.queue,
+        cache=dead,
+    )
+    document = json.dumps(unique(sample_resume)).encode()
+    answer = pipeline.submit(document, "local")
+    assert answer.status == 202
+    message = RenderMessage(job_id=answer.body["job_id"], tenant="local")
+    pipeline.render(message, receive_count=1)
+    assert pipeline.status(message.job_id, "local")["status"] == "succeeded"
+    assert pipeline.submit(document, "local").status == 202  # still works, just uncached
+
+
+class FailingObjects:
+    """The object store with document uploads failing (an S3 outage at the adapter boundary)."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def put_document(self, *args: Any, **kwargs: Any) -> None:
+        raise ConnectionError("injected S3 failure")
+
+
+def test_s3_failure_is_retried_then_failed_on_the_last_receive(
+    stack: DevStack, sample_resume: dict[str, Any]
+) -> None:
+    real = stack.pipeline
+    pipeline = Pipeline(
+        settings=real.settings, objects=FailingObjects(real.objects), jobs=real.jobs, queue=real.queue, cache=real.cache  # type: ignore[arg-type]
+    )
+    answer = pipeline.submit(json.dumps(unique(sample_resume)).encode(), "local")
+    message = RenderMessage(job_id=answer.body["job_id"], tenant="local")
+    last = real.settings.max_receives
+    for attempt in range(1, last):
+        with pytest.raises(ConnectionError):
+            pipeline.render(message, receive_count=attempt)
+        assert pipeline.status(message.job_id, "local")["status"] == "rendering"  # SQS will retry
+    with pytest.raises(ConnectionError):
+        pipeline.render(message, receive_count=last)
+    status = pipeline.status(message.job_id, "local")
+    assert status["status"] == "failed"
+    assert status["error"]["code"] == "internal_error"
+
+
+def test_other_tenants_cannot_see_a_job(stack: DevStack, worker: RenderWorker, sample_resume: dict[str, Any]) -> None:
+    from docpipe.errors import NotFound
+
+    body = submit(stack, unique(sample_resume))[1]
+    drain(worker)
+    with pytest.raises(NotFound):
+        stack.pipeline.status(body["job_id"], "another-tenant")
