@@ -28,7 +28,9 @@ def worker(stack: DevStack) -> RenderWorker:
 
     settings = stack.pipeline.settings
     handler = load_render_handler().handler
-    return RenderWorker(stack.pipeline.queue._sqs, settings.queue_url, handler, threading.Event(), batch_size=10)
+    return RenderWorker(
+        stack.pipeline.queue._sqs, settings.queue_url, handler, threading.Event(), batch_size=10
+    )
 
 
 @pytest.fixture

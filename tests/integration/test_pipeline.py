@@ -48,7 +48,9 @@ def pdf_text(pdf: bytes) -> str:
     return subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
 
 
-def test_submit_render_status_download(stack: DevStack, worker: RenderWorker, sample_resume: dict[str, Any]) -> None:
+def test_submit_render_status_download(
+    stack: DevStack, worker: RenderWorker, sample_resume: dict[str, Any]
+) -> None:
     document = unique(sample_resume)
     code, body = submit(stack, document)
     assert code == 202
@@ -68,7 +70,8 @@ def test_submit_render_status_download(stack: DevStack, worker: RenderWorker, sa
         assert response.headers["Content-Type"] == "application/pdf"
     assert pdf.startswith(b"%PDF")
     assert document["data"]["personalInfo"]["name"] in pdf_text(pdf)
-    assert "Test_Person_" in disposition and disposition.endswith('_Resume.pdf"')
+    assert "Test_Person_" in disposition
+    assert disposition.endswith('_Resume.pdf"')
 
 
 def test_cache_hit_answers_200_without_rendering(
@@ -111,10 +114,11 @@ def test_idempotency_key(stack: DevStack, worker: RenderWorker, sample_resume: d
 def test_duplicate_delivery_of_a_finished_job_does_nothing(
     stack: DevStack, worker: RenderWorker, sample_resume: dict[str, Any]
 ) -> None:
-    code, body = submit(stack, unique(sample_resume))
+    _code, body = submit(stack, unique(sample_resume))
     drain(worker)
     before = stack.pipeline.jobs.get(body["job_id"])
-    assert before is not None and before.status is JobStatus.SUCCEEDED
+    assert before is not None
+    assert before.status is JobStatus.SUCCEEDED
     stack.pipeline.render(RenderMessage(job_id=body["job_id"], tenant="local"), receive_count=2)
     after = stack.pipeline.jobs.get(body["job_id"])
     assert after == before
@@ -164,7 +168,7 @@ def test_unknown_template_and_job_are_404(stack: DevStack, sample_resume: dict[s
 def test_presigned_url_is_sigv4_with_the_configured_expiry(
     stack: DevStack, worker: RenderWorker, sample_resume: dict[str, Any]
 ) -> None:
-    code, body = submit(stack, unique(sample_resume))
+    _code, body = submit(stack, unique(sample_resume))
     drain(worker)
     status = http_json("GET", f"{stack.url}/v1/jobs/{body['job_id']}")[1]
     query = urllib.parse.parse_qs(urllib.parse.urlsplit(status["download_url"]).query)
@@ -188,7 +192,7 @@ def test_delete_erases_job_request_document_and_cache(
     assert http_json("GET", f"{stack.url}/v1/jobs/{job.job_id}")[0] == 404
     assert not stack.pipeline.objects.exists(job.document_key)
     assert not stack.pipeline.objects.exists(job.request_key)
-    code, again = submit(stack, document)
+    code, _again = submit(stack, document)
     assert code == 202  # no cache entry survived the erasure
     drain(worker)
 
@@ -231,7 +235,11 @@ def test_s3_failure_is_retried_then_failed_on_the_last_receive(
 ) -> None:
     real = stack.pipeline
     pipeline = Pipeline(
-        settings=real.settings, objects=FailingObjects(real.objects), jobs=real.jobs, queue=real.queue, cache=real.cache  # type: ignore[arg-type]
+        settings=real.settings,
+        objects=FailingObjects(real.objects),
+        jobs=real.jobs,
+        queue=real.queue,
+        cache=real.cache,  # type: ignore[arg-type]
     )
     answer = pipeline.submit(json.dumps(unique(sample_resume)).encode(), "local")
     message = RenderMessage(job_id=answer.body["job_id"], tenant="local")
@@ -247,7 +255,9 @@ def test_s3_failure_is_retried_then_failed_on_the_last_receive(
     assert status["error"]["code"] == "internal_error"
 
 
-def test_other_tenants_cannot_see_a_job(stack: DevStack, worker: RenderWorker, sample_resume: dict[str, Any]) -> None:
+def test_other_tenants_cannot_see_a_job(
+    stack: DevStack, worker: RenderWorker, sample_resume: dict[str, Any]
+) -> None:
     from docpipe.errors import NotFound
 
     body = submit(stack, unique(sample_resume))[1]
