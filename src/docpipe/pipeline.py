@@ -5,13 +5,18 @@ Handlers and the local stack call these methods; nothing here knows about HTTP o
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from botocore.exceptions import BotoCoreError, ClientError
 
 from docpipe import validation
 from docpipe.aws import AwsClients, default_clients
@@ -94,6 +99,12 @@ class Pipeline:
 
     def submit(self, raw: bytes, tenant: str, idempotency_key: str | None = None) -> Answer:
         request = validation.validate_request(validation.parse_bytes(raw))
+        with _dependencies():
+            return self._submit_valid(request, tenant, idempotency_key)
+
+    def _submit_valid(
+        self, request: validation.DocumentRequestT, tenant: str, idempotency_key: str | None
+    ) -> Answer:
         key = content_key(request, tenant)
         if idempotency_key is not None:
             replay = self._replay(tenant, idempotency_key, key)
@@ -112,7 +123,7 @@ class Pipeline:
         metrics.add_metric(name="CacheMiss", unit="Count", value=1)
         holder = self.jobs.pointer(tenant, key)
         if holder:
-            existing = self.jobs.get(holder)
+            existing = self._repaired(self.jobs.get(holder))
             if existing is not None and existing.status in ACTIVE:
                 return self._queued_answer(existing)  # the same document is on its way: no second render
         depth = self.queue.depth()
@@ -143,7 +154,7 @@ class Pipeline:
         self.objects.put_request(job.request_key, body)
         holder = self.jobs.create(job)
         if holder is not None:
-            existing = self.jobs.get(holder) if holder else None
+            existing = self._repaired(self.jobs.get(holder)) if holder else None
             if existing is not None and existing.status in ACTIVE:
                 self.objects.delete(job.request_key)  # lost the race to an identical submit
                 return self._queued_answer(existing)
@@ -230,6 +241,7 @@ class Pipeline:
     def render(self, message: RenderMessage, receive_count: int) -> None:
         """Render one job. User-caused failures end the job; infrastructure failures raise (SQS retries),
         and on the last allowed receive the job is marked failed first, so none is left unfinished."""
+        logger.append_keys(job_id=message.job_id)  # every log line of this record carries its job id
         job = self.jobs.get(message.job_id)
         if job is None or job.tenant != message.tenant:
             logger.warning("message for an unknown job dropped", extra={"job_id": message.job_id})
@@ -246,7 +258,7 @@ class Pipeline:
             self._render_claimed(claimed)
         except (InvalidDocument, RenderFailed) as exc:
             self.jobs.finish(claimed, JobStatus.FAILED, error=JobError(code=exc.code, message=exc.message))
-            metrics.add_metric(name="RenderFailed", unit="Count", value=1)
+            _count_failure(exc.code)
             logger.info("job failed", extra={"job_id": job.job_id, "error_code": exc.code})
         except Exception as exc:
             if receive_count >= self.settings.max_receives:
@@ -254,7 +266,7 @@ class Pipeline:
                     code="internal_error", message="the document could not be rendered; please resubmit"
                 )
                 self.jobs.finish(claimed, JobStatus.FAILED, error=error)
-                metrics.add_metric(name="RenderFailed", unit="Count", value=1)
+                _count_failure(error.code)
             logger.warning(
                 "render attempt failed",
                 extra={"job_id": job.job_id, "attempt": receive_count, "error": type(exc).__name__},
@@ -289,8 +301,26 @@ class Pipeline:
             raise NotFound(f"no job {job_id}")  # another tenant's job is indistinguishable from none
         return job
 
+    def _repaired(self, job: Job | None) -> Job | None:
+        """A job that stopped moving long ago is marked failed, so none stays active forever."""
+        if job is None or job.status not in ACTIVE:
+            return job
+        age = (now() - dt.datetime.fromisoformat(job.updated_at)).total_seconds()
+        if age < self.settings.stale_after_seconds:
+            return job
+        error = JobError(code="lost", message="the job stopped without finishing; please submit it again")
+        self.jobs.finish(job, JobStatus.FAILED, error=error)
+        metrics.add_metric(name="JobLost", unit="Count", value=1)
+        logger.warning("stale job marked failed", extra={"job_id": job.job_id, "age_s": int(age)})
+        return self.jobs.get(job.job_id)
+
     def status(self, job_id: str, tenant: str) -> dict[str, Any]:
-        job = self._job_of(job_id, tenant)
+        with _dependencies():
+            return self._status(job_id, tenant)
+
+    def _status(self, job_id: str, tenant: str) -> dict[str, Any]:
+        job = self._repaired(self._job_of(job_id, tenant))
+        assert job is not None
         body: dict[str, Any] = {
             "job_id": job.job_id,
             "status": job.status.value,
@@ -314,11 +344,33 @@ class Pipeline:
 
     def delete(self, job_id: str, tenant: str) -> None:
         """Erase the job's request, document and cache entry now (right to erasure)."""
+        with _dependencies():
+            self._delete(job_id, tenant)
+
+    def _delete(self, job_id: str, tenant: str) -> None:
         job = self._job_of(job_id, tenant)
         self.cache.delete(tenant, job.content_key)
         self.objects.delete(job.request_key, job.document_key)
         self.jobs.delete(job)
         logger.info("job erased", extra={"job_id": job.job_id})
+
+
+def _count_failure(code: str) -> None:
+    metrics.add_metric(name="RenderFailed", unit="Count", value=1)
+    with single_metric(
+        name="RenderFailedByCode", unit=MetricUnit.Count, value=1, namespace="Docpipe"
+    ) as metric:
+        metric.add_dimension(name="code", value=code)
+
+
+@contextlib.contextmanager
+def _dependencies() -> Iterator[None]:
+    """While answering a client, an AWS error means a dependency is down: 503 + Retry-After, not 500."""
+    try:
+        yield
+    except (BotoCoreError, ClientError) as exc:
+        logger.warning("dependency error", extra={"error": type(exc).__name__})
+        raise DependencyUnavailable("a storage service") from exc
 
 
 def default_format_dir() -> Path:

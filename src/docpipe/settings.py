@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     max_backlog: int = Field(default=2000, ge=1)
     """Submit answers 503 + Retry-After once this many jobs wait in the queue."""
     cache_ttl_seconds: int = Field(default=86_400, ge=1)
+    stale_after_seconds: int = Field(default=1800, ge=0)
+    """A job still queued/rendering this long after its last change has been lost (its message
+    failed to send, or every attempt crashed before it could record the failure): it is marked
+    failed when next looked at. Longer than the queue's visibility timeout x max receives."""
     format_dir: str = ""
     """Precompiled TeX formats (baked into the render image); empty uses a temp dir."""
     aws_endpoint_url: str = ""

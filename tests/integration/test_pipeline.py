@@ -264,3 +264,49 @@ def test_other_tenants_cannot_see_a_job(
     drain(worker)
     with pytest.raises(NotFound):
         stack.pipeline.status(body["job_id"], "another-tenant")
+
+
+def test_a_lost_job_is_marked_failed_instead_of_staying_queued(
+    stack: DevStack, worker: RenderWorker, sample_resume: dict[str, Any]
+) -> None:
+    real = stack.pipeline
+    document = json.dumps(unique(sample_resume)).encode()
+    answer = real.submit(document, "local")
+    drain_without_rendering = real.queue._sqs.purge_queue  # the message is lost: nothing will render it
+    drain_without_rendering(QueueUrl=real.settings.queue_url)
+    impatient = Pipeline(
+        settings=real.settings.model_copy(update={"stale_after_seconds": 0}),
+        objects=real.objects,
+        jobs=real.jobs,
+        queue=real.queue,
+        cache=real.cache,
+    )
+    status = impatient.status(answer.body["job_id"], "local")
+    assert status["status"] == "failed"
+    assert status["error"]["code"] == "lost"
+    # and the content is no longer pinned to the lost job: a resubmit gets a new one
+    again = impatient.submit(document, "local")
+    assert again.status == 202
+    assert again.body["job_id"] != answer.body["job_id"]
+    drain(worker)
+
+
+def test_dynamodb_down_answers_503_with_retry_after(stack: DevStack, sample_resume: dict[str, Any]) -> None:
+    from fastapi.testclient import TestClient
+
+    from docpipe.api import create_app, status_router, submit_router
+    from docpipe.aws import make_clients
+    from docpipe.devstack import free_port
+
+    settings = stack.pipeline.settings.model_copy(
+        update={"aws_endpoint_url": f"http://127.0.0.1:{free_port()}"}
+    )
+    broken = Pipeline.from_clients(settings, make_clients(settings), redis_client=None)
+    broken.cache = stack.pipeline.cache
+    app = create_app(submit_router(), status_router(), pipeline_factory=lambda: broken)
+    with TestClient(app) as client:
+        response = client.post("/v1/documents", json=unique(sample_resume))
+        assert response.status_code == 503
+        assert int(response.headers["Retry-After"]) > 0
+        assert response.json()["error"]["code"] == "unavailable"
+        assert client.get(f"/v1/jobs/{uuid.uuid4().hex}").status_code == 503
