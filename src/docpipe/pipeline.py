@@ -283,10 +283,11 @@ class Pipeline:
             result = self.renderer().render(request)
             data, pages, elapsed = result.pdf, result.pages, result.elapsed_ms
         self.objects.put_document(job.document_key, data, job.format, job.filename)
+        # Cache before announcing success: a client that sees "succeeded" and resubmits gets a hit.
+        cached = CachedDocument(job_id=job.job_id, document_key=job.document_key, filename=job.filename)
+        self.cache.put(job.tenant, job.content_key, cached)
         result_fields = {"pages": pages, "bytes": len(data), "render_ms": int(elapsed)}
-        if self.jobs.finish(job, JobStatus.SUCCEEDED, result=result_fields):
-            cached = CachedDocument(job_id=job.job_id, document_key=job.document_key, filename=job.filename)
-            self.cache.put(job.tenant, job.content_key, cached)
+        self.jobs.finish(job, JobStatus.SUCCEEDED, result=result_fields)
         metrics.add_metric(name="RenderMs", unit="Milliseconds", value=elapsed)
         logger.info(
             "job succeeded",
