@@ -27,7 +27,7 @@ help:
 	@echo "make bench     engine and pipeline benchmarks"
 	@echo "make loadtest  locust against the local stack (SCENARIO= USERS= DURATION=)"
 
-setup: $(STAMP)
+setup: $(STAMP) infra/node_modules/.package-lock.json
 
 $(STAMP): pyproject.toml uv.lock layers/texlive/packages.txt
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -40,6 +40,10 @@ $(STAMP): pyproject.toml uv.lock layers/texlive/packages.txt
 	uv sync --frozen --all-extras
 	$(BIN)/docpipe build-formats >/dev/null
 	@touch $@
+
+# The CDK CLI (npm aws-cdk, pinned by infra/package-lock.json).
+infra/node_modules/.package-lock.json: infra/package.json infra/package-lock.json
+	npm ci --prefix infra --no-audit --no-fund
 
 demo: setup
 	$(BIN)/docpipe demo --out out
@@ -54,6 +58,13 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# Deployable synth (bundles the Lambda wheels); add CDK_FLAGS='-c docpipe:bundle=false' for a fast offline one.
+synth: setup
+	infra/node_modules/.bin/cdk synth --quiet --no-notices $(CDK_FLAGS)
+	$(BIN)/cfn-lint --ignore-checks W3005 -- cdk.out/Docpipe.template.json
+	$(BIN)/hadolint layers/texlive/Dockerfile
+	@echo "synth ok: cdk.out/Docpipe.template.json"
 
 bench: setup
 	$(BIN)/python loadtest/bench.py

@@ -63,6 +63,15 @@ def tenant_of(request: Request) -> str:
     return str(request.app.state.local_tenant)
 
 
+def public_prefix(request: Request) -> str:
+    """The path prefix clients reach the API under: ``/prod`` on API Gateway's default URL, where the
+    stage is part of the path the client sees but not of the path the function is given."""
+    event = request.scope.get("aws.event") or {}
+    seen = str((event.get("requestContext") or {}).get("path") or "")
+    given = str(event.get("path") or "")
+    return seen[: -len(given)] if given and seen.endswith(given) else ""
+
+
 def error_response(
     request: Request, status: int, code: str, message: str, details: list[ErrorDetail] | None = None
 ) -> JSONResponse:
@@ -137,8 +146,11 @@ def submit_router() -> APIRouter:
     def submit_document(request: Request, pipeline: PipelineDep, body: JsonBody) -> Response:
         """Submit a document: 200 with a download link from cache, or 202 with a job to poll."""
         answer = pipeline.submit(body, tenant_of(request), request.headers.get("idempotency-key"))
-        headers = {"Location": answer.location} if answer.location else None
-        return JSONResponse(answer.body, status_code=answer.status, headers=headers)
+        if answer.location is None:
+            return JSONResponse(answer.body, status_code=answer.status)
+        location = public_prefix(request) + answer.location
+        content = answer.body | {"status_url": location}
+        return JSONResponse(content, status_code=answer.status, headers={"Location": location})
 
     return router
 

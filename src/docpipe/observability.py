@@ -5,8 +5,13 @@ Logs carry job ids, sizes, timings and error codes — never document contents (
 
 from __future__ import annotations
 
+import os
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
-logger = Logger(service="docpipe")
-metrics = Metrics(namespace="Docpipe", service="docpipe")
-tracer = Tracer(service="docpipe")
+# Each function sets POWERTOOLS_SERVICE_NAME (docpipe-submit / -status / -render) so logs and metrics
+# split per function; "docpipe" outside Lambda.
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "docpipe")
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Docpipe"), service=SERVICE)
+tracer = Tracer(service=SERVICE)

@@ -33,6 +33,9 @@ def test_submit_status_render_handlers_with_fixture_events(stack: DevStack) -> N
     response = submit.handler(event("submit"), context)
     assert response["statusCode"] == 202, response
     job_id = json.loads(response["body"])["job_id"]
+    # The stage is in the path the client sees: the status link must keep it.
+    assert json.loads(response["body"])["status_url"] == f"/prod/v1/jobs/{job_id}"
+    assert response["headers"]["location"] == f"/prod/v1/jobs/{job_id}"
 
     query = event("status")
     query["path"] = f"/v1/jobs/{job_id}"

@@ -1,0 +1,158 @@
+"""ZIP assets for the Python functions, built on the host without Docker.
+
+A function's asset holds, at its root:
+- the files of ``functions/<name>/`` (so the handler is ``handler.handler``),
+- the ``docpipe`` package copied from ``src/docpipe`` with its data files (templates, schemas),
+- the runtime dependencies from ``uv.lock``, as wheels for Lambda's arm64 Python 3.12.
+
+CDK calls ``try_bundle`` (its ``ILocalBundling`` hook) before it would start a bundling container; we
+always bundle locally, so the Docker image named in the options is never pulled. With context
+``docpipe:bundle=false`` the dependencies are skipped: synth is then offline and fast, for tests and
+template checks, and the asset is not deployable.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import jsii
+from aws_cdk import AssetHashType, BundlingOptions, DockerImage, IgnoreMode, ILocalBundling
+from aws_cdk import aws_lambda as lambda_
+
+from docpipe_infra import constants as c
+
+_SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache")
+_EXPORT = ("export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-project", "--quiet")
+
+
+class BundlingError(RuntimeError):
+    """Local bundling failed; synth stops rather than falling back to a Docker build."""
+
+
+@jsii.implements(ILocalBundling)
+class LocalPythonBundling:
+    """Stage one function's sources, and optionally its dependencies, into CDK's output directory."""
+
+    def __init__(self, *, repo_root: Path, function_name: str, install_dependencies: bool) -> None:
+        self._repo_root = repo_root
+        self._function_name = function_name
+        self._install_dependencies = install_dependencies
+
+    # jsii spreads the BundlingOptions struct into keyword arguments; none of them matters here.
+    def try_bundle(self, output_dir: str, *, image: DockerImage, **_options: Any) -> bool:
+        out = Path(output_dir)
+        copy_sources(self._repo_root, self._function_name, out)
+        if self._install_dependencies:
+            install_requirements(self._repo_root, out)
+        return True
+
+
+def python_function_code(
+    *, function_name: str, install_dependencies: bool, repo_root: Path = c.REPO_ROOT
+) -> lambda_.Code:
+    """The ``lambda.Code`` of one ZIP function (see the module docstring for its layout)."""
+    mode = "with-dependencies" if install_dependencies else "sources-only"
+    return lambda_.Code.from_asset(
+        str(repo_root),
+        # The asset hash covers only what goes into the ZIP (plus the lock), so unrelated edits in the
+        # repository do not re-upload the functions.
+        asset_hash_type=AssetHashType.SOURCE,
+        ignore_mode=IgnoreMode.DOCKER,
+        exclude=source_patterns(function_name),
+        bundling=BundlingOptions(
+            image=lambda_.Runtime.PYTHON_3_12.bundling_image,
+            local=LocalPythonBundling(
+                repo_root=repo_root, function_name=function_name, install_dependencies=install_dependencies
+            ),
+            # Unused by local bundling, but part of the asset hash: the two modes never share a staged
+            # asset, so a sources-only synth cannot leak into a deploy.
+            environment={"DOCPIPE_BUNDLE_MODE": mode},
+        ),
+    )
+
+
+def source_patterns(function_name: str) -> list[str]:
+    """dockerignore-style patterns: everything is excluded except what the ZIP is built from."""
+    return [
+        "*",
+        f"!{c.FUNCTIONS_DIR}/{function_name}",
+        f"!{c.SOURCE_PACKAGE_DIR}",
+        "!uv.lock",
+        "!pyproject.toml",
+        "**/__pycache__",
+        "**/*.pyc",
+    ]
+
+
+def copy_sources(repo_root: Path, function_name: str, out: Path) -> None:
+    function_dir = repo_root / c.FUNCTIONS_DIR / function_name
+    package_dir = repo_root / c.SOURCE_PACKAGE_DIR
+    if not (function_dir / "handler.py").is_file():
+        raise BundlingError(f"{function_dir}/handler.py is missing")
+    shutil.copytree(function_dir, out, ignore=_SKIP, dirs_exist_ok=True)
+    shutil.copytree(package_dir, out / package_dir.name, ignore=_SKIP, dirs_exist_ok=True)
+
+
+def export_requirements(repo_root: Path, target: Path) -> str:
+    """Write the runtime dependencies pinned by ``uv.lock`` to ``target`` and return them: no dev group,
+    no extras (``local`` stays out). Written by uv itself, so no terminal colouring can leak in."""
+    _run([_uv(), *_EXPORT, "--output-file", str(target)], cwd=repo_root)
+    return target.read_text()
+
+
+def install_requirements(repo_root: Path, out: Path) -> None:
+    """Install the locked wheels for Lambda's platform into ``out``.
+
+    This is pip's ``install --platform manylinux2014_aarch64 --only-binary=:all: --python-version 3.12
+    --target`` spelled for ``uv pip``: the project's virtualenv is managed by uv and has no pip, and
+    uv evaluates environment markers for the target platform instead of the host's.
+    """
+    with tempfile.TemporaryDirectory(prefix="docpipe-reqs-") as tmp:
+        requirements = Path(tmp) / "requirements.txt"
+        export_requirements(repo_root, requirements)
+        _run(
+            [
+                _uv(),
+                "pip",
+                "install",
+                "--python",
+                sys.executable,
+                "--python-platform",
+                c.LAMBDA_WHEEL_PLATFORM,
+                "--python-version",
+                c.LAMBDA_PYTHON_VERSION,
+                "--only-binary",
+                ":all:",
+                "--no-deps",  # the export is already the full, locked closure
+                "--target",
+                str(out),
+                "--requirement",
+                str(requirements),
+            ],
+            cwd=repo_root,
+        )
+    # Console scripts carry the host interpreter's shebang and are useless in Lambda.
+    shutil.rmtree(out / "bin", ignore_errors=True)
+
+
+def _uv() -> str:
+    uv = shutil.which("uv")
+    if uv is None:
+        raise BundlingError("uv is required to bundle the Lambda functions (see `make setup`)")
+    return uv
+
+
+def _run(command: list[str], *, cwd: Path) -> subprocess.CompletedProcess[str]:
+    # The CDK CLI forces colour for its children; uv must not colour what it writes.
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "NO_COLOR": "1"}
+    env.pop("FORCE_COLOR", None)
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise BundlingError(f"{' '.join(command[:3])} failed ({result.returncode}):\n{result.stderr}")
+    return result

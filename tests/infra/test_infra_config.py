@@ -1,0 +1,77 @@
+"""Context keys: typed values from cdk.json and strings from `-c key=value` mean the same thing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_cdk import App
+from docpipe_infra import constants as c
+from docpipe_infra.config import ConfigError, DeployConfig
+
+
+def config_from(context: dict[str, Any]) -> DeployConfig:
+    return DeployConfig.from_node(App(context=context).node)
+
+
+def test_defaults() -> None:
+    config = config_from({})
+    assert config == DeployConfig()
+    assert config.bundle is True
+    assert config.prod is False
+    assert config.retention_days == 7
+    assert config.log_retention_days == c.DEFAULT_LOG_RETENTION_DAYS
+    assert config.render_reserved_concurrency is None
+    assert config.cors_origins == ()
+
+
+def test_strings_from_the_command_line() -> None:
+    config = config_from(
+        {
+            c.CTX_PROD: "true",
+            c.CTX_BUNDLE: "false",
+            c.CTX_RETENTION_DAYS: "3",
+            c.CTX_RENDER_MAX_CONCURRENCY: "4",
+            c.CTX_RENDER_RESERVED_CONCURRENCY: "8",
+            c.CTX_API_RATE_LIMIT: "2.5",
+            c.CTX_API_BURST_LIMIT: "40",
+            c.CTX_CORS_ORIGINS: "https://a.example, https://b.example",
+            c.CTX_RENDER_ARCH: "x86_64",
+        }
+    )
+    assert config.prod is True
+    assert config.bundle is False
+    assert config.retention_days == 3
+    assert config.log_retention_days == c.DEFAULT_PROD_LOG_RETENTION_DAYS
+    assert (config.render_max_concurrency, config.render_reserved_concurrency) == (4, 8)
+    assert (config.api_rate_limit, config.api_burst_limit) == (2.5, 40)
+    assert config.cors_origins == ("https://a.example", "https://b.example")
+    assert config.render_arch == "x86_64"
+
+
+def test_json_values_from_cdk_json() -> None:
+    config = config_from(
+        {c.CTX_PROD: True, c.CTX_CORS_ORIGINS: ["https://a.example"], c.CTX_LOG_RETENTION_DAYS: 30}
+    )
+    assert config.prod is True
+    assert config.cors_origins == ("https://a.example",)
+    assert config.log_retention_days == 30
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        {c.CTX_PROD: "maybe"},
+        {c.CTX_RETENTION_DAYS: "0"},
+        {c.CTX_RETENTION_DAYS: "seven"},
+        {c.CTX_LOG_RETENTION_DAYS: "8"},  # CloudWatch has no 8-day retention
+        {c.CTX_RENDER_ARCH: "s390x"},
+        {c.CTX_RENDER_MAX_CONCURRENCY: "1"},
+        # reserving fewer than the poller may run throttles messages into the DLQ
+        {c.CTX_RENDER_MAX_CONCURRENCY: "10", c.CTX_RENDER_RESERVED_CONCURRENCY: "5"},
+        {c.CTX_API_BURST_LIMIT: "0"},
+    ],
+)
+def test_invalid_values_stop_the_synth(context: dict[str, Any]) -> None:
+    with pytest.raises(ConfigError, match="docpipe:"):
+        config_from(context)
