@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from docpipe import catalog, validation
-from docpipe.errors import InvalidDocument, RenderFailed
+from docpipe.errors import DocpipeError, InvalidDocument
 from docpipe.schema import DOCUMENT_TYPES, REQUEST_MODELS
 
 EXIT_INVALID = 2
@@ -184,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not exc.details:
             print(exc.message, file=sys.stderr)
         return EXIT_INVALID
-    except RenderFailed as exc:
+    except DocpipeError as exc:  # RenderFailed (the document's fault) or RenderCrashed (TeX was killed)
         print(f"render failed: {exc.message}", file=sys.stderr)
         return EXIT_RENDER
     except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:

@@ -49,6 +49,16 @@ class RenderTimeout(RenderFailed):
     code = "render_timeout"
 
 
+class RenderCrashed(DocpipeError):
+    """TeX was killed from outside (the OOM killer, say): not the document's fault, worth retrying.
+
+    Deliberately not a RenderFailed, which tells the pipeline the input is at fault and retrying
+    is useless.
+    """
+
+    code = "render_crashed"
+
+
 class NotFound(DocpipeError):
     code = "not_found"
 

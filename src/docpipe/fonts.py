@@ -35,7 +35,10 @@ _SKIP_FAMILY = re.compile(r"\b(UI|Mono|Display|Unjoined|Looped|CJK (?!SC))\b")
 IGNORABLE = frozenset(
     [*map(chr, range(0xFE00, 0xFE10)), "\ufeff", "\u200e", "\u200f", "\u2060", "\u200b", "\u00ad"]
 )
-WHITESPACE = re.compile(r"[\s\u2000-\u200a\u202f\u205f\u3000]+")
+# Runs of whitespace become one space, except the no-break space: the user put it there so that
+# "10\u00a0km" never breaks, and latex.escape spells it as a tie (``~``). (``\s`` already covers
+# every Unicode space separator: U+2000..U+200A, U+202F, U+205F, U+3000.)
+WHITESPACE = re.compile(r"[^\S\u00a0]+")
 
 
 Ranges = list[tuple[int, int]]
@@ -94,10 +97,16 @@ def needs_unicode_engine(chars: Iterable[str]) -> bool:
     return any(ch not in pdftex and not ch.isspace() and ch not in IGNORABLE for ch in chars)
 
 
-def unprintable(chars: Iterable[str]) -> list[str]:
-    """The characters no installed font can print, sorted."""
-    fonts = table()
-    return sorted({ch for ch in chars if fonts.font_for(ch) is None})
+def unprintable(text: str) -> list[str]:
+    """The characters of ``text`` no installed font can print, sorted."""
+    if text.isascii():
+        return []  # the common case, on the submit hot path: every font has ASCII
+    return sorted(ch for ch in set(text) if _font_index(ch) is None)
+
+
+@cache
+def _font_index(ch: str) -> int | None:
+    return table().font_for(ch)
 
 
 def describe(ch: str) -> str:
@@ -156,6 +165,10 @@ def build_table() -> dict[str, object]:
     others = sorted(f for f in faces if f.startswith("Noto Sans ") and not _SKIP_FAMILY.search(f))
     order = [f for f in PREFERRED_FALLBACKS if f in faces]
     order += [f for f in others if f not in order] + [f for f in LAST_RESORT if f in faces]
+    # fontspec measures a font's space when it selects it: with \tracinglostchars=3 a font without
+    # U+0020 (Noto Sans Tamil Supplement) fails every document that uses it. Its characters are
+    # better refused up front as unprintable.
+    order = [f for f in order if 0x20 in faces[f]]
     seen = set(main)
     fallbacks = []
     for family in order:

@@ -104,15 +104,19 @@ def _runs(text: str) -> list[tuple[int, str]]:
 
 
 def _trim_runs(runs: list[tuple[int, str]]) -> list[tuple[int, str]]:
-    """Give trailing neutral characters of a script run back to the main font."""
+    """Give trailing neutral characters of a script run back to the main font.
+
+    As in the Unicode bidi algorithm, punctuation between a right-to-left run and the text after it
+    takes the paragraph's direction, so it must not end up inside the \\beginR..\\endR segment.
+    """
+    table = fonts.table()
     out: list[tuple[int, str]] = []
     for index, run in runs:
-        core = run.rstrip(" ,.;:!?()-") if index else run
-        if core != run:
-            out.append((index, core))
-            out.append((0, run[len(core) :]))
-        else:
-            out.append((index, run))
+        end = len(run)
+        while index and end and table.font_for(run[end - 1]) == 0:
+            end -= 1
+        out.append((index, run[:end]))
+        out.append((0, run[end:]))
     return [(i, r) for i, r in out if r]
 
 
@@ -120,18 +124,41 @@ def _escape_run(run: str) -> str:
     return " ".join(_word(word) for word in run.split(" "))
 
 
+def _pieces(index: int, run: str) -> list[tuple[bool, str]]:
+    """Split a fallback run into (printed in the fallback font?, text).
+
+    Spaces and punctuation between two words of a script join the script's run (so a right-to-left
+    phrase stays one \\beginR..\\endR segment), but they are printed in the surrounding font: the
+    fallback may not have them (Noto Sans Hebrew has no comma, Noto Sans Arabic no slash, Noto Sans
+    Tamil Supplement not even a space), and with \\tracinglostchars=3 a missing glyph is an error.
+    """
+    table = fonts.table()
+    pieces: list[tuple[bool, str]] = []
+    for ch in run:
+        own = table.font_for(ch) == index and not ch.isspace()
+        if pieces and pieces[-1][0] == own:
+            pieces[-1] = (own, pieces[-1][1] + ch)
+        else:
+            pieces.append((own, ch))
+    return pieces
+
+
 def escape(text: str) -> TeX:
     """User text to LaTeX that prints it literally. Whitespace runs become one space."""
     text = fonts.WHITESPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
     parts = []
     for index, run in _runs(text):
-        body = _escape_run(run)
         if index == 0:
-            parts.append(body)
+            parts.append(_escape_run(run))
             continue
+        command = _font_command(index)
+        body = "".join(
+            f"{{{command}{{}}{_escape_run(piece)}}}" if own else _escape_run(piece)
+            for own, piece in _pieces(index, run)
+        )
         if any(unicodedata.bidirectional(ch) in _RTL for ch in run):
             body = rf"\beginR {body}\endR{{}}"
-        parts.append(f"{{{_font_command(index)}{{}}{body}}}")
+        parts.append(body)
     return TeX("".join(parts))
 
 

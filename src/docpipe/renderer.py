@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from docpipe import formats
-from docpipe.errors import RenderFailed, RenderTimeout
+from docpipe.errors import RenderCrashed, RenderFailed, RenderTimeout
 from docpipe.schema import CoverLetterRequest, ResumeRequest
 from docpipe.templates import Source, render_source
 
@@ -32,9 +32,15 @@ MAX_OUTPUT_BYTES = 64 * 1024 * 1024
 # (printed by its XeTeX driver on every first run) is not one: without /PageLabels a viewer numbers
 # pages 1, 2, ... which is exactly what the labels would say, so that pass would cost ~0.4 s for nothing.
 _RERUN = re.compile(r"Rerun to get (?!/PageLabels)|Label\(s\) may have changed")
+# What a resource limit (see _limit_resources) looks like when it stops TeX.
+_LIMIT_SIGNALS: dict[int, str] = {
+    signal.SIGXFSZ: f"TeX tried to write a file larger than {MAX_OUTPUT_BYTES // 2**20} MiB",
+    signal.SIGXCPU: "TeX used more CPU time than the render may take",
+}
 _OUTPUT = re.compile(r"Output written on \S+ \((\d+) pages?")
 _FILE_LINE_ERROR = re.compile(r"^\./document\.tex:(\d+): (.*)$", re.MULTILINE)
 _BANG_ERROR = re.compile(r"^! (.*)$", re.MULTILINE)
+_CONTEXT_LINE = re.compile(r"^l\.(\d+) ", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -111,6 +117,17 @@ def _wait(process: subprocess.Popen[bytes], timeout: float) -> int:
     return process.wait()
 
 
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return str(number)
+
+
+def timed_out(seconds: float) -> RenderTimeout:
+    return RenderTimeout(f"TeX did not finish within {seconds:g} s; the document is too large or complex")
+
+
 def run_tex(command: list[str], cwd: Path, env: dict[str, str], timeout: float) -> int:
     """Run one TeX process in its own process group; kill the whole group at the deadline."""
     process = subprocess.Popen(
@@ -130,9 +147,7 @@ def run_tex(command: list[str], cwd: Path, env: dict[str, str], timeout: float) 
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait()
-        raise RenderTimeout(
-            f"TeX did not finish within {timeout:g} s; the document is too large or complex"
-        ) from None
+        raise timed_out(timeout) from None
     finally:
         # xetex starts xdvipdfmx: nothing of the group may outlive the render.
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -140,17 +155,27 @@ def run_tex(command: list[str], cwd: Path, env: dict[str, str], timeout: float) 
 
 
 def explain_failure(log: str, source: str) -> str:
-    """The first TeX error and the input line it came from; never the whole log."""
+    """The first TeX error and the input line it came from; never the whole log.
+
+    TeX reports most errors as ``./document.tex:LINE: message`` (-file-line-error), but some still
+    as ``! message`` with an ``l.LINE`` context line: a missing ``\\input`` file is reported so,
+    followed by a file-line "Emergency stop". Whichever comes first in the log is the cause.
+    """
     lines = source.splitlines()
-    match = _FILE_LINE_ERROR.search(log)
-    if match:
-        number, message = int(match.group(1)), match.group(2).strip()
-        offending = lines[number - 1].strip() if 0 < number <= len(lines) else ""
-        return f"TeX error: {message} (input line {number}: {offending[:200]!r})"
-    bang = _BANG_ERROR.search(log)
-    if bang:
-        return f"TeX error: {bang.group(1).strip()}"
-    return "TeX stopped without producing a PDF"
+    found = [m for m in (_FILE_LINE_ERROR.search(log), _BANG_ERROR.search(log)) if m]
+    if not found:
+        return "TeX stopped without producing a PDF"
+    first = min(found, key=lambda m: m.start())
+    if first.re is _FILE_LINE_ERROR:
+        number: int | None = int(first.group(1))
+        message = first.group(2).strip()
+    else:
+        message = first.group(1).strip()
+        context = _CONTEXT_LINE.search(log, first.end())
+        number = int(context.group(1)) if context else None
+    if number is None or not 0 < number <= len(lines):
+        return f"TeX error: {message}"
+    return f"TeX error: {message} (input line {number}: {lines[number - 1].strip()[:200]!r})"
 
 
 class Renderer:
@@ -191,9 +216,18 @@ class Renderer:
         command.append("document.tex")
         deadline = time.monotonic() + self.timeout
         for passes in (1, 2):
-            code = run_tex(command, root, env, max(deadline - time.monotonic(), 0.1))
-            log = (root / "document.log").read_text(encoding="utf-8", errors="replace")
-            pdf_path = root / "document.pdf"
+            try:
+                code = run_tex(command, root, env, max(deadline - time.monotonic(), 0.1))
+            except RenderTimeout:
+                raise timed_out(self.timeout) from None  # the whole budget, not what pass 2 had left
+            log_path, pdf_path = root / "document.log", root / "document.pdf"
+            log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
+            if -code in _LIMIT_SIGNALS:
+                raise RenderFailed(_LIMIT_SIGNALS[-code])
+            if code < 0:  # killed, and not by our timeout or limits: the machine, not the document
+                raise RenderCrashed(
+                    f"TeX was killed by signal {_signal_name(-code)}; the render may be retried"
+                )
             if code != 0 or not pdf_path.exists():
                 raise RenderFailed(explain_failure(log, source.text))
             if passes == 1 and _RERUN.search(log):

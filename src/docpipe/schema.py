@@ -95,6 +95,19 @@ def _as_list(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
+def _or_one_string(*, split: bool) -> Any:
+    """JSON Schema for a list field that also takes one string, so the published schema (`docpipe
+    schema`) accepts what validation accepts. ``split``: the string is cut into paragraphs, so the
+    per-item length limit does not apply to it as a whole."""
+
+    def update(schema: dict[str, Any]) -> None:
+        array = {key: schema.pop(key) for key in ("type", "items", "minItems", "maxItems") if key in schema}
+        one = {"type": "string"} if split else dict(array.get("items") or {"type": "string"})
+        schema["anyOf"] = [one, array]
+
+    return Field(json_schema_extra=update)
+
+
 def _paragraphs(value: Any) -> Any:
     """A letter body given as one string is split into paragraphs at blank lines."""
     if isinstance(value, str):
@@ -182,7 +195,7 @@ class Education(Model):
 class Project(Model):
     name: RequiredText
     url: Url | None = None
-    description: Annotated[Items[Text], BeforeValidator(_as_list)] = []
+    description: Annotated[Items[Text], BeforeValidator(_as_list), _or_one_string(split=False)] = []
     tools: Items[ShortText] = []
     achievements: Items[Text] = []
 
@@ -245,7 +258,9 @@ class Recipient(Model):
     name: ShortText | None = None
     title: ShortText | None = None
     company: ShortText | None = None
-    address: Annotated[list[ShortText], Field(max_length=10), BeforeValidator(_as_list)] = []
+    address: Annotated[
+        list[ShortText], Field(max_length=10), BeforeValidator(_as_list), _or_one_string(split=False)
+    ] = []
 
 
 class CoverLetter(Model):
@@ -253,7 +268,12 @@ class CoverLetter(Model):
     recipient: Recipient | None = None
     date: DateField | None = None
     salutation: ShortText = "Dear Hiring Manager,"
-    body: Annotated[list[Text], BeforeValidator(_paragraphs), Field(min_length=1, max_length=MAX_LIST_ITEMS)]
+    body: Annotated[
+        list[Text],
+        BeforeValidator(_paragraphs),
+        Field(min_length=1, max_length=MAX_LIST_ITEMS),
+        _or_one_string(split=True),
+    ]
     closing: ShortText = "Sincerely,"
 
     @model_validator(mode="after")
@@ -263,6 +283,7 @@ class CoverLetter(Model):
         if self.date is None:
             today = dt.datetime.now(dt.UTC).date()
             object.__setattr__(self, "date", PartialDate(today.year, today.month, today.day))
+            self.model_fields_set.add("date")  # as if given: dumps with exclude_unset keep it too
         return self
 
 

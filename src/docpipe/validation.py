@@ -21,6 +21,8 @@ _MESSAGES = {
     "missing": "is required",
     "extra_forbidden": "is not a known field (check the spelling; see `docpipe schema`)",
     "string_type": "must be text",
+    # JSON may spell half of a surrogate pair ("\ud800") on its own: that is no character at all.
+    "string_unicode": "is not valid Unicode text (it contains an unpaired surrogate)",
     "list_type": "must be a list",
     "model_type": "must be an object",
     "model_attributes_type": "must be an object",
@@ -157,7 +159,11 @@ def validate_request(value: Any) -> DocumentRequestT:
         request = _REQUEST.validate_python(value)
     except ValidationError as exc:
         details = error_details(exc)
-        kind = UnknownTemplate if details and all(d.path == "template" for d in details) else InvalidDocument
+        # Only a template name that is not in the catalog is "unknown"; `"template": 7` is invalid.
+        unknown = all(
+            _path(tuple(e["loc"])) == "template" and e["type"] == "value_error" for e in exc.errors()
+        )
+        kind = UnknownTemplate if details and unknown else InvalidDocument
         raise kind(f"{len(details)} problem(s) in the request", details) from None
     details = _unprintable(request.data.model_dump(mode="json", exclude_none=True))
     if details:

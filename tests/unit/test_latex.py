@@ -1,0 +1,259 @@
+"""latex.escape / url / link: user text to LaTeX that can only ever print that text.
+
+These check the TeX source; tests/integration/test_renderer.py checks what TeX then prints.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from docpipe import fonts, latex
+from docpipe.latex import LONG_WORD, TeX, display_url, escape, fallback_fonts, link, url
+
+SPECIALS = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "$": r"\$",
+    "&": r"\&",
+    "#": r"\#",
+    "%": r"\%",
+    "_": r"\_",
+    "^": r"\textasciicircum{}",
+    "~": r"\textasciitilde{}",
+}
+
+
+def command_for(family: str) -> str:
+    """The font-switch command escape() uses for a fallback family (from fonts.json's order)."""
+    for index, (name, _) in enumerate(fonts.table().fallbacks, start=1):
+        if name == family:
+            return latex._font_command(index)
+    raise AssertionError(f"{family} is not a fallback font")
+
+
+@pytest.mark.parametrize(("char", "tex"), SPECIALS.items())
+def test_each_of_the_ten_specials(char: str, tex: str) -> None:
+    assert escape(char) == tex
+    assert escape(f"a{char}b") == f"a{tex}b"
+
+
+def test_all_ten_together_backslash_first() -> None:
+    # Were "\" replaced after "{" and "}", "\{" would come out as "\textbackslash\{\}" and so on.
+    assert escape("\\{}$&#%_^~") == "".join(SPECIALS.values())
+    assert escape("\\textbf{x}") == r"\textbackslash{}textbf\{x\}"
+    assert escape("\\\\") == r"\textbackslash{}\textbackslash{}"
+    assert escape("^^5c") == r"\textasciicircum{}\textasciicircum{}5c"
+
+
+@pytest.mark.parametrize(
+    ("text", "tex"),
+    [
+        ("<", r"\textless{}"),
+        (">", r"\textgreater{}"),
+        ("|", r"\textbar{}"),
+        ('"', r"\textquotedbl{}"),
+        ("'", r"\textquotesingle{}"),
+        ("`", r"\textasciigrave{}"),
+        ("‘a’", r"\textquoteleft{}a\textquoteright{}"),
+        ("“a”", r"\textquotedblleft{}a\textquotedblright{}"),
+        ("1–2", r"1\textendash{}2"),
+        ("a—b", r"a\textemdash{}b"),
+    ],
+)
+def test_characters_t1_fonts_would_print_as_something_else(text: str, tex: str) -> None:
+    assert escape(text) == tex
+
+
+@pytest.mark.parametrize(
+    ("text", "tex"),
+    [
+        ("a--b", "a-{}-b"),  # not an en dash
+        ("a---b", "a-{}-{}-b"),  # not an em dash
+        ("x,,y", "x,{},y"),  # not a low double quote
+        ("!`", r"!\textasciigrave{}"),  # not an inverted exclamation mark
+        ("?`", r"?\textasciigrave{}"),  # not an inverted question mark
+        ("''", r"\textquotesingle{}\textquotesingle{}"),  # not a closing double quote
+        ("``", r"\textasciigrave{}\textasciigrave{}"),  # not an opening double quote
+        ("<<", r"\textless{}\textless{}"),  # not a guillemet
+        ("a-b", "a-b"),  # a single hyphen is a hyphen
+        ("well-known, yes", "well-known, yes"),
+    ],
+)
+def test_ligatures_that_would_change_the_text_are_broken(text: str, tex: str) -> None:
+    assert escape(text) == tex
+
+
+@pytest.mark.parametrize(
+    ("text", "tex"),
+    [
+        ("  a \t\n b\r\n\nc  ", "a b c"),
+        ("a\u2003b\u3000c\u202fd\u2028e", "a b c d e"),
+        ("10\u00a0km", "10~km"),  # a no-break space stays one
+        ("soft\u00adhyphen", r"soft\-hyphen"),
+        ("zero\u200bwidth", r"zero\hspace{0pt}width"),
+        ("\ufeffbom", "bom"),
+        ("emoji\ufe0f", "emoji"),
+        ("e\u0301", "é"),  # NFC: one character, as the font has it
+        ("", ""),
+    ],
+)
+def test_whitespace_and_invisible_characters(text: str, tex: str) -> None:
+    assert escape(text) == tex
+
+
+def test_long_words_get_break_points_every_ten_characters() -> None:
+    word = "x" * (LONG_WORD + 1)
+    assert escape(word) == r"\allowbreak{}".join(["x" * 10, "x" * 10, "x" * 10, "x"])
+    assert r"\allowbreak" not in escape("y" * LONG_WORD)
+    assert r"\allowbreak" not in escape(" ".join(["z" * LONG_WORD] * 5))
+    # The break points go between characters, never inside an escape.
+    escaped = escape("_" * 25 + "\\" * 10)
+    assert escaped.replace(r"\allowbreak{}", "") == r"\_" * 25 + r"\textbackslash{}" * 10
+    assert escaped.count(r"\allowbreak{}") == 3
+
+
+def test_a_url_as_text_is_escaped_like_any_text() -> None:
+    assert escape("https://a.b/c_d%20e#f~g&h") == r"https://a.b/c\_d\%20e\#f\textasciitilde{}g\&h"
+
+
+def test_cjk_runs_switch_to_their_fallback_font() -> None:
+    cjk = command_for("Noto Sans CJK SC")
+    assert escape("中文") == f"{{{cjk}{{}}中文}}"
+    assert escape("Hello 中文 world") == f"Hello {{{cjk}{{}}中文}} world"
+    # A space between two CJK words is set in the surrounding font, the script's own punctuation not.
+    assert escape("中文 日本。") == f"{{{cjk}{{}}中文}} {{{cjk}{{}}日本。}}"
+    assert escape("(中文), x") == f"({{{cjk}{{}}中文}}), x"
+    assert fallback_fonts("Hello 中文") == {cjk[1:]: "Noto Sans CJK SC"}
+
+
+def test_rtl_runs_are_wrapped_in_beginr_endr() -> None:
+    arabic = command_for("Noto Sans Arabic")
+    assert escape("مرحبا بالعالم") == f"\\beginR {{{arabic}{{}}مرحبا}} {{{arabic}{{}}بالعالم}}\\endR{{}}"
+    mixed = escape("Hi مرحبا 100%")
+    assert mixed == f"Hi \\beginR {{{arabic}{{}}مرحبا}}\\endR{{}} 100\\%"
+    hebrew = command_for("Noto Sans Hebrew")
+    assert escape("שלום") == f"\\beginR {{{hebrew}{{}}שלום}}\\endR{{}}"
+
+
+def test_punctuation_inside_a_script_run_is_printed_in_the_surrounding_font() -> None:
+    # Noto Sans Hebrew has no comma, Noto Sans Arabic no slash (Noto Sans Tamil Supplement not even a
+    # space): set in those fonts, \tracinglostchars=3 would fail the render. They stay in the RTL segment.
+    hebrew = command_for("Noto Sans Hebrew")
+    assert escape("שלום, עולם") == f"\\beginR {{{hebrew}{{}}שלום}}, {{{hebrew}{{}}עולם}}\\endR{{}}"
+    arabic = command_for("Noto Sans Arabic")
+    assert escape("مرحبا / عالم") == f"\\beginR {{{arabic}{{}}مرحبا}} / {{{arabic}{{}}عالم}}\\endR{{}}"
+    # The script's own punctuation stays in its font.
+    cjk = command_for("Noto Sans CJK SC")
+    assert escape("中文，日本") == f"{{{cjk}{{}}中文，日本}}"
+
+
+def test_trailing_punctuation_leaves_the_right_to_left_segment() -> None:
+    hebrew = command_for("Noto Sans Hebrew")
+    assert escape("שלום\\x.") == f"\\beginR {{{hebrew}{{}}שלום}}\\endR{{}}\\textbackslash{{}}x."
+    assert escape("(שלום).") == f"(\\beginR {{{hebrew}{{}}שלום}}\\endR{{}})."
+
+
+def test_scripts_the_main_font_has_need_no_fallback() -> None:
+    assert escape("Ελληνικά Русский") == "Ελληνικά Русский"
+    assert fallback_fonts("Ελληνικά Русский café") == {}
+
+
+def test_specials_inside_a_fallback_run_are_still_escaped() -> None:
+    cjk = command_for("Noto Sans CJK SC")
+    assert escape("中文}\\中") == f"{{{cjk}{{}}中文}}\\}}\\textbackslash{{}}{{{cjk}{{}}中}}"
+
+
+def test_unprintable_characters_raise_naming_them() -> None:
+    with pytest.raises(ValueError, match=r"no installed font can print U\+E000"):
+        escape("a\ue000")
+
+
+def test_escape_returns_tex() -> None:
+    assert isinstance(escape("x"), TeX)
+    assert isinstance(url("example.com"), TeX)
+    assert isinstance(link("example.com"), TeX)
+
+
+# --- links ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "target"),
+    [
+        ("https://example.com", "https://example.com"),
+        ("example.com/path", "https://example.com/path"),
+        ("http://x.org/a_b", "http://x.org/a_b"),
+        ("https://x.org/a%20b", r"https://x.org/a\%20b"),
+        ("https://x.org/#frag", r"https://x.org/\#frag"),
+        ("https://x.org/?a=1&b=2", r"https://x.org/?a=1\&b=2"),
+        ("https://x.org/~user", r"https://x.org/\%7Euser"),
+        ("https://x.org/\\input{/etc/passwd}", r"https://x.org/\%5Cinput\%7B/etc/passwd\%7D"),
+        ("https://x.org/^^5c", r"https://x.org/\%5E\%5E5c"),
+        ("https://x.org/ü?q=ä", r"https://x.org/\%C3\%BC?q=\%C3\%A4"),
+        ("https://x.org/\"'<>|`", r"https://x.org/\%22'\%3C\%3E\%7C\%60"),
+        ("mailto:ada@example.com", "mailto:ada@example.com"),
+    ],
+)
+def test_url_targets_are_percent_encoded_and_tex_safe(address: str, target: str) -> None:
+    assert url(address) == target
+    # Nothing in a target can start a command except the escapes \% \# \&.
+    assert re.sub(r"\\[%#&]", "", url(address)).count("\\") == 0
+    assert not set("{}~^ $_") & set(re.sub(r"[_~]", "", url(address)))
+
+
+def test_links_print_the_address_as_written_without_the_scheme() -> None:
+    assert link("https://www.example.com/a_b/") == r"\href{https://www.example.com/a_b/}{example.com/a\_b}"
+    assert link("mailto:ada@example.com", "ada@example.com") == (
+        r"\href{mailto:ada@example.com}{ada@example.com}"
+    )
+    assert link("https://x.org/{}", "My {talk}") == r"\href{https://x.org/\%7B\%7D}{My \{talk\}}"
+
+
+@pytest.mark.parametrize(
+    ("address", "shown"),
+    [
+        ("https://www.example.com/", "example.com"),
+        ("HTTP://Example.com/x/", "Example.com/x"),
+        ("mailto:a@b.co", "a@b.co"),
+        ("github.com/ada", "github.com/ada"),
+    ],
+)
+def test_display_url(address: str, shown: str) -> None:
+    assert display_url(address) == shown
+
+
+# --- the structural guarantee, for any text ------------------------------------------------------------
+
+# Everything escape() may emit that is not plain text: fixed commands, escaped specials, font groups.
+_ALLOWED_MARKUP = re.compile(
+    r"\\(?:text[a-z]+|allowbreak|hspace\{0pt\}|endR)\{\}"
+    r"|\\hspace\{0pt\}|\\beginR |\\[{}$&#%_-]|\{\\docpipefont[A-Z]+\{\}|-\{\}|,\{\}"
+)
+_TEXT = st.text(
+    alphabet=st.one_of(
+        st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"),
+        st.sampled_from("\\{}$&#%_^~<>|\"'`-,!?\u00a0\u00ad\u200b‘’“”–—…€中文日本مرحباשלוםΕλληνικάРусский"),
+    ),
+    max_size=120,
+).filter(lambda s: not fonts.unprintable(s))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXT)
+def test_escaped_text_has_no_live_markup(text: str) -> None:
+    escaped = escape(text)
+    rest = _ALLOWED_MARKUP.sub("", escaped)
+    # Closing braces left over are exactly those of the font groups escape() opened.
+    groups = escaped.count(r"{\docpipefont")
+    assert rest.count("}") == groups
+    rest = rest.replace("}", "")
+    assert not set(rest) & set("\\{}$&#%_^"), (text, escaped)
+    # "~" only ever comes from a no-break space, and "--" / ",," never survive as ligatures.
+    assert rest.count("~") <= text.count("\u00a0")
+    assert "--" not in escaped
+    assert ",," not in escaped
