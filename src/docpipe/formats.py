@@ -102,8 +102,20 @@ def build(source: templates.Source, target: Path) -> None:
         tmp = target.with_suffix(".tmp")
         _unpack(built, tmp)
         tmp.replace(target)  # atomic: a reader never sees half a format
+        _remove_superseded(source, target)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _remove_superseded(source: templates.Source, current: Path) -> None:
+    """Formats of the same template and engine built from an older preamble or TeX are never loaded
+    again (their names no longer match): delete them, so a cache directory does not grow forever."""
+    family = source.format_name.rsplit("-", 1)[0]  # docpipe-<type>-<template>-<engine>
+    for stale in current.parent.glob(f"{family}-*.fmt"):
+        if stale != current:
+            with contextlib.suppress(OSError):
+                stale.unlink()
+                (stale.parent / f".{stale.name}.lock").unlink(missing_ok=True)
 
 
 def _unpack(source: Path, target: Path) -> None:
@@ -130,5 +142,6 @@ def build_all(directory: Path) -> list[Path]:
             path = store.find_or_build(source)
             if path is None:
                 raise RenderFailed(f"could not build the format for {document_type}/{name}")
+            _remove_superseded(source, path)
             built.append(path)
     return built
