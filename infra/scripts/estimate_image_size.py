@@ -21,7 +21,7 @@ from pathlib import Path
 # awslambdaric) and the precompiled formats (about 10 MB each for pdfLaTeX and XeLaTeX).
 _BASE_MB = 125
 _VENV_MB = 60
-_FORMATS_MB = 20
+_FORMATS_MB = 75  # four precompiled formats, ~18.5 MB each, stored uncompressed
 
 
 def requested(packages_txt: Path) -> list[str]:
