@@ -26,6 +26,7 @@ help:
 	@echo "make synth     synthesize the CDK app (no Docker, no AWS credentials)"
 	@echo "make bench     engine and pipeline benchmarks"
 	@echo "make loadtest  locust against the local stack (SCENARIO= USERS= DURATION=)"
+	@echo "make soak      chaos soak through the local stack (JOBS=300); fails if a job is lost or duplicated"
 
 setup: $(STAMP) infra/node_modules/.package-lock.json
 
@@ -68,6 +69,11 @@ synth: setup
 
 bench: setup
 	$(BIN)/python loadtest/bench.py
+
+JOBS ?= 300
+
+soak: setup
+	$(BIN)/python loadtest/soak.py --jobs $(JOBS)
 
 fonts: setup
 	$(BIN)/docpipe fonts

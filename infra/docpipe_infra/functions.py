@@ -248,7 +248,12 @@ class Functions(Construct):
     def _grant_render(self, *, table: dynamodb.ITable) -> None:
         role = self._role(self.render)
         self._grant_objects(role, ["s3:GetObject"], c.REQUESTS_PREFIX, "render reads the submitted request")
-        self._grant_objects(role, ["s3:PutObject"], c.DOCUMENTS_PREFIX, "render writes the finished PDF")
+        self._grant_objects(
+            role,
+            ["s3:PutObject", "s3:DeleteObject"],
+            c.DOCUMENTS_PREFIX,
+            "render writes the finished PDF, and deletes it again if the job was erased while it rendered",
+        )
         _grant_table(role, table, ["dynamodb:GetItem", "dynamodb:UpdateItem"])
         _grant_pointer_release(role, table)
 

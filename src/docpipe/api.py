@@ -6,16 +6,19 @@ Domain errors become HTTP answers here, in one place:
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Callable
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
-from pydantic import TypeAdapter
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, TypeAdapter
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from docpipe import catalog, validation
@@ -99,7 +102,19 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-    return error_response(request, exc.status_code, code, str(exc.detail))
+    response = error_response(request, exc.status_code, code, str(exc.detail))
+    response.headers.update(exc.headers or {})
+    if exc.status_code == 405:
+        # RFC 9110: Allow lists every method of the resource; Starlette names only the first route's.
+        path = request.scope.get("path", "")
+        methods = {
+            method
+            for route in request.app.routes
+            if isinstance(route, APIRoute) and route.path_regex.match(path)
+            for method in route.methods or ()
+        }
+        response.headers["Allow"] = ", ".join(sorted(methods))
+    return response
 
 
 async def _request_error(request: Request, exc: Exception) -> Response:
@@ -133,16 +148,128 @@ class _UnsupportedMedia(DocpipeError):
 
 
 _STATUS_CODES[_UnsupportedMedia] = 415
+# --- what the routes answer, for the OpenAPI schema only (``response_model=None``: the answers are
+# built by the pipeline and sent as they are, never filtered or re-serialised through these) ---------
+
+
+class ErrorDetailBody(BaseModel):
+    path: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: list[ErrorDetailBody]
+    request_id: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class QueuedResponse(BaseModel):
+    job_id: str
+    status: Literal["queued", "rendering"]
+    status_url: str
+
+
+class CachedResponse(BaseModel):
+    job_id: str
+    status: Literal["succeeded"]
+    cached: bool
+    download_url: str
+    download_expires_at: str
+
+
+class JobErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class JobResponse(BaseModel):
+    job_id: str
+    status: Literal["queued", "rendering", "succeeded", "failed"]
+    document_type: str
+    template: str
+    format: str
+    created_at: str
+    updated_at: str
+    download_url: str | None = None
+    download_expires_at: str | None = None
+    pages: int | None = None
+    bytes: int | None = None
+    error: JobErrorBody | None = None
+
+
+class TemplatesResponse(BaseModel):
+    templates: dict[str, list[str]]
+
+
+class ValidResponse(BaseModel):
+    valid: bool
+    document_type: str
+    template: str
+
+
+_ERRORS = {
+    404: "unknown job, template or document type",
+    409: "Idempotency-Key already used with another request",
+    413: "request body over 256 KiB",
+    415: "not sent as application/json",
+    422: "invalid request: every problem, with its path (the body is this error, never FastAPI's own)",
+    503: "a dependency is down or the render backlog is full: retry after Retry-After seconds",
+}
+
+
+def _answers(*codes: int) -> dict[int | str, dict[str, Any]]:
+    answers: dict[int | str, dict[str, Any]] = {
+        code: {"model": ErrorResponse, "description": _ERRORS[code]} for code in codes
+    }
+    if 503 in answers:
+        answers[503]["headers"] = {
+            "Retry-After": {"required": True, "schema": {"type": "integer"}, "description": "seconds"}
+        }
+    return answers
+
+
 PipelineDep = Annotated[Pipeline, Depends(_pipeline)]
 JsonBody = Annotated[bytes, Depends(_json_body)]
 _ENVELOPE_REF = {"$ref": "#/components/schemas/DocumentRequest"}
 _BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": _ENVELOPE_REF}}}}
+# What a client (and a stateful fuzzer) can do with the job_id a submit answers with.
+_JOB_LINKS = {
+    "GetJob": {"operationId": "get_job", "parameters": {"job_id": "$response.body#/job_id"}},
+    "DeleteJob": {"operationId": "delete_job", "parameters": {"job_id": "$response.body#/job_id"}},
+}
+_SAMPLES = Path(__file__).parent / "samples"
 
 
 def submit_router() -> APIRouter:
     router = APIRouter()
 
-    @router.post("/v1/documents", status_code=202, openapi_extra=_BODY, tags=["documents"])
+    @router.post(
+        "/v1/documents",
+        operation_id="submit_document",
+        status_code=202,
+        openapi_extra=_BODY,
+        tags=["documents"],
+        response_model=None,
+        responses={
+            200: {
+                "model": CachedResponse,
+                "description": "rendered before: a download link from the cache",
+                "links": _JOB_LINKS,
+            },
+            202: {
+                "model": QueuedResponse,
+                "description": "queued: poll status_url",
+                "headers": {"Location": {"required": True, "schema": {"type": "string"}}},
+                "links": _JOB_LINKS,
+            },
+            **_answers(404, 409, 413, 415, 422, 503),
+        },
+    )
     def submit_document(request: Request, pipeline: PipelineDep, body: JsonBody) -> Response:
         """Submit a document: 200 with a download link from cache, or 202 with a job to poll."""
         answer = pipeline.submit(body, tenant_of(request), request.headers.get("idempotency-key"))
@@ -158,22 +285,39 @@ def submit_router() -> APIRouter:
 def status_router() -> APIRouter:
     router = APIRouter()
 
-    @router.get("/v1/jobs/{job_id}", tags=["jobs"])
+    @router.get(
+        "/v1/jobs/{job_id}",
+        operation_id="get_job",
+        tags=["jobs"],
+        response_model=None,
+        responses={200: {"model": JobResponse, "description": "the job"}, **_answers(404, 422, 503)},
+    )
     def get_job(job_id: str, request: Request, pipeline: PipelineDep) -> dict[str, Any]:
         """A job's status, with a presigned download link once it has succeeded."""
         return pipeline.status(job_id, tenant_of(request))
 
-    @router.delete("/v1/jobs/{job_id}", status_code=204, tags=["jobs"])
+    @router.delete(
+        "/v1/jobs/{job_id}",
+        operation_id="delete_job",
+        status_code=204,
+        tags=["jobs"],
+        responses=_answers(404, 422, 503),
+    )
     def delete_job(job_id: str, request: Request, pipeline: PipelineDep) -> Response:
         """Erase the job, its request, its document and its cache entry now."""
         pipeline.delete(job_id, tenant_of(request))
         return Response(status_code=204)
 
-    @router.get("/v1/templates", tags=["reference"])
+    @router.get(
+        "/v1/templates",
+        tags=["reference"],
+        response_model=None,
+        responses={200: {"model": TemplatesResponse, "description": "templates by document type"}},
+    )
     def list_templates() -> dict[str, Any]:
         return {"templates": {t: list(catalog.template_names(t)) for t in DOCUMENT_TYPES}}
 
-    @router.get("/v1/schema/{document_type}", tags=["reference"])
+    @router.get("/v1/schema/{document_type}", tags=["reference"], responses=_answers(404, 422))
     def get_schema(document_type: str) -> dict[str, Any]:
         if document_type not in REQUEST_MODELS:
             raise NotFound(
@@ -181,7 +325,13 @@ def status_router() -> APIRouter:
             )
         return REQUEST_MODELS[document_type].model_json_schema(by_alias=True)
 
-    @router.post("/v1/validate", openapi_extra=_BODY, tags=["documents"])
+    @router.post(
+        "/v1/validate",
+        openapi_extra=_BODY,
+        tags=["documents"],
+        response_model=None,
+        responses={200: {"model": ValidResponse, "description": "valid"}, **_answers(404, 413, 415, 422)},
+    )
     def validate_document(body: JsonBody) -> dict[str, Any]:
         """Validate a document without rendering it."""
         request = validation.validate_request(validation.parse_bytes(body))
@@ -194,6 +344,20 @@ def status_router() -> APIRouter:
     return router
 
 
+def _add_examples(schema: dict[str, Any]) -> None:
+    """The bundled samples as request examples (for readers of /docs, and tried first by fuzzers)."""
+    examples = {
+        path.stem: {"value": json.loads(path.read_text())}
+        for path in sorted(_SAMPLES.glob("*.json"))
+        if path.stem in ("resume", "cover_letter")
+    }
+    for route in ("/v1/documents", "/v1/validate"):
+        operation = schema.get("paths", {}).get(route, {}).get("post", {})
+        content = operation.get("requestBody", {}).get("content", {}).get("application/json")
+        if content is not None and examples:
+            content["examples"] = examples
+
+
 def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
     def build() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -204,6 +368,7 @@ def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update(envelope.pop("$defs", {}))
             components["DocumentRequest"] = envelope
+            _add_examples(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

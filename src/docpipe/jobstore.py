@@ -3,6 +3,8 @@
 - ``job#<id>``                 the job (status, keys, result, error), TTL ``expires_at``
 - ``key#<tenant>#<content>``   the job currently rendering that content (dedup of identical submits)
 - ``idem#<tenant>#<key>``      the job an Idempotency-Key was answered with
+- ``doc#<document key>``       the jobs holding a content-addressed document (jobs of one tenant with
+                               the same content share it): it is deleted with the last of them
 
 Every state change is a conditional write, so concurrent submits and duplicate SQS deliveries
 cannot create a second job or move a finished job backwards.
@@ -168,6 +170,31 @@ class JobStore:
                 ConditionExpression="job_id = :id",
                 ExpressionAttributeValues={":id": {"S": job.job_id}},
             )
+
+    def hold_document(self, job: Job) -> None:
+        """Record that ``job`` uses its document (before uploading it)."""
+        self._db.update_item(
+            TableName=self.table,
+            Key={"pk": {"S": f"doc#{job.document_key}"}},
+            UpdateExpression="ADD holders :job SET expires_at = :expires",
+            ExpressionAttributeValues={":job": {"SS": [job.job_id]}, ":expires": {"N": str(job.expires_at)}},
+        )
+
+    def release_document(self, job: Job) -> int | None:
+        """Drop ``job``'s hold on its document: how many jobs still hold it, or None if no job ever
+        did (it was never uploaded, or uploaded before holds were recorded)."""
+        try:
+            item = self._db.update_item(
+                TableName=self.table,
+                Key={"pk": {"S": f"doc#{job.document_key}"}},
+                UpdateExpression="DELETE holders :job",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":job": {"SS": [job.job_id]}},
+                ReturnValues="ALL_NEW",
+            )
+        except self._conditional:
+            return None
+        return len(item.get("Attributes", {}).get("holders", {}).get("SS", []))
 
     def remember_idempotency(
         self, tenant: str, key: str, job_id: str, request_hash: str, expires_at: int

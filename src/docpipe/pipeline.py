@@ -151,26 +151,43 @@ class Pipeline:
             expires_at=int((moment + dt.timedelta(days=self.settings.retention_days)).timestamp()),
         )
         body = json.dumps(canonical_request(request), ensure_ascii=False, separators=(",", ":")).encode()
-        self.objects.put_request(job.request_key, body)
-        holder = self.jobs.create(job)
-        if holder is not None:
-            existing = self._repaired(self.jobs.get(holder)) if holder else None
-            if existing is not None and existing.status in ACTIVE:
-                self.objects.delete(job.request_key)  # lost the race to an identical submit
-                return self._queued_answer(existing)
-            if self.jobs.create(job, replace_pointer_of=holder) is not None:
-                self.objects.delete(job.request_key)
-                raise DependencyUnavailable("the jobs table (concurrent update)", retry_after=1)
+        # The job is recorded before its request is stored, so every object under requests/ has a job
+        # whatever fails next; a failure after the job exists closes it (failed, with a reason).
+        try:
+            holder = self.jobs.create(job)
+            if holder is not None:
+                existing = self._repaired(self.jobs.get(holder)) if holder else None
+                if existing is not None and existing.status in ACTIVE:
+                    return self._queued_answer(existing)  # lost the race to an identical submit
+                if self.jobs.create(job, replace_pointer_of=holder) is not None:
+                    raise DependencyUnavailable("the jobs table (concurrent update)", retry_after=1)
+        except Exception:
+            self._abandon(job, "could not record the job")  # it may have been written after all
+            raise
+        try:
+            self.objects.put_request(job.request_key, body)
+        except Exception:
+            self._abandon(job, "could not store the request")
+            raise
         try:
             self.queue.send(RenderMessage(job_id=job.job_id, tenant=tenant))
         except Exception as exc:
             # Without its message the job would wait forever: close it and ask the client to retry.
-            self.jobs.finish(
-                job, JobStatus.FAILED, error=JobError(code="unavailable", message="could not queue the job")
-            )
+            self._abandon(job, "could not queue the job")
             raise DependencyUnavailable("the render queue") from exc
         logger.info("job queued", extra={"job_id": job.job_id, "request_bytes": len(body)})
         return self._queued_answer(job)
+
+    def _abandon(self, job: Job, message: str) -> None:
+        """Close a job whose submit is failing (the client gets 503 and retries). Best effort: the
+        store may be what is failing; a job left open is marked failed once stale (``_repaired``)."""
+        error = JobError(code="unavailable", message=f"{message}; please submit it again")
+        try:
+            self.jobs.finish(job, JobStatus.FAILED, error=error)
+        except Exception as exc:
+            logger.warning(
+                "could not close an abandoned job", extra={"job_id": job.job_id, "error": type(exc).__name__}
+            )
 
     def _cached_answer(self, cached: CachedDocument) -> Answer:
         url, expires = self.objects.presign(cached.document_key, self.settings.presign_seconds)
@@ -257,7 +274,9 @@ class Pipeline:
         try:
             self._render_claimed(claimed)
         except (InvalidDocument, RenderFailed) as exc:
-            self.jobs.finish(claimed, JobStatus.FAILED, error=JobError(code=exc.code, message=exc.message))
+            error = JobError(code=exc.code, message=exc.message)
+            if self.jobs.finish(claimed, JobStatus.FAILED, error=error):
+                self._release_document(claimed)  # an earlier attempt may have uploaded it
             _count_failure(exc.code)
             logger.info("job failed", extra={"job_id": job.job_id, "error_code": exc.code})
         except Exception as exc:
@@ -265,7 +284,8 @@ class Pipeline:
                 error = JobError(
                     code="internal_error", message="the document could not be rendered; please resubmit"
                 )
-                self.jobs.finish(claimed, JobStatus.FAILED, error=error)
+                if self.jobs.finish(claimed, JobStatus.FAILED, error=error):
+                    self._release_document(claimed)
                 _count_failure(error.code)
             logger.warning(
                 "render attempt failed",
@@ -282,17 +302,39 @@ class Pipeline:
         else:
             result = self.renderer().render(request)
             data, pages, elapsed = result.pdf, result.pages, result.elapsed_ms
+        # Documents are content-addressed, so jobs of one tenant with the same content share one
+        # object: the job holds it before uploading it, and an erasure deletes it only when the last
+        # job holding it is erased.
+        self.jobs.hold_document(job)
         self.objects.put_document(job.document_key, data, job.format, job.filename)
         # Cache before announcing success: a client that sees "succeeded" and resubmits gets a hit.
         cached = CachedDocument(job_id=job.job_id, document_key=job.document_key, filename=job.filename)
         self.cache.put(job.tenant, job.content_key, cached)
         result_fields = {"pages": pages, "bytes": len(data), "render_ms": int(elapsed)}
-        self.jobs.finish(job, JobStatus.SUCCEEDED, result=result_fields)
+        if not self.jobs.finish(job, JobStatus.SUCCEEDED, result=result_fields) and not self.jobs.get(
+            job.job_id
+        ):
+            # Erased while it rendered: neither its document nor its cache entry may outlive that.
+            with contextlib.suppress(DependencyUnavailable):
+                self.cache.delete(job.tenant, job.content_key)
+            self._release_document(job)
+            logger.info("job erased while rendering; its document removed", extra={"job_id": job.job_id})
+            return
         metrics.add_metric(name="RenderMs", unit="Milliseconds", value=elapsed)
         logger.info(
             "job succeeded",
             extra={"job_id": job.job_id, "pages": pages, "bytes": len(data), "render_ms": int(elapsed)},
         )
+
+    def _release_document(self, job: Job) -> None:
+        """Drop a job's hold on its document and delete the document once no job holds it.
+        Best effort: what is left expires with the retention period."""
+        try:
+            if self.jobs.release_document(job) == 0:
+                self.objects.delete(job.document_key)
+        except Exception as exc:
+            extra = {"job_id": job.job_id, "error": type(exc).__name__}
+            logger.warning("could not release a document", extra=extra)
 
     # --- status -------------------------------------------------------------------------------
 
@@ -351,7 +393,10 @@ class Pipeline:
     def _delete(self, job_id: str, tenant: str) -> None:
         job = self._job_of(job_id, tenant)
         self.cache.delete(tenant, job.content_key)
-        self.objects.delete(job.request_key, job.document_key)
+        keys = [job.request_key]
+        if not self.jobs.release_document(job):
+            keys.append(job.document_key)  # no other job of this tenant holds the same document
+        self.objects.delete(*keys)
         self.jobs.delete(job)
         logger.info("job erased", extra={"job_id": job.job_id})
 

@@ -47,7 +47,12 @@ def _long_date(value: PartialDate | None) -> latex.TeX:
     return latex.escape(value.long() if value else "")
 
 
-_SEPARATORS = {"comma": ", ", "dot": r"\enspace\textperiodcentered\enspace ", "semicolon": "; "}
+# Each separator lets the line break after it: a long list wraps instead of running off the page.
+_SEPARATORS = {
+    "comma": ", ",
+    "dot": r"\enspace\textperiodcentered\enspace\allowbreak ",
+    "semicolon": "; ",
+}
 
 
 def _join(values: Any, style: str = "comma") -> latex.TeX:

@@ -404,7 +404,7 @@ def _expected_permissions(synth: Synth, name: str) -> set[Permission]:
         | grants(["s3:GetObject", "s3:DeleteObject"], documents)
         | grants(["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], table),
         c.RENDER: grants(["s3:GetObject"], requests)
-        | grants(["s3:PutObject"], documents)
+        | grants(["s3:PutObject", "s3:DeleteObject"], documents)
         | grants(["dynamodb:GetItem", "dynamodb:UpdateItem"], table)
         | release_pointer
         # what the SQS event source grants its consumer
