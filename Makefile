@@ -70,6 +70,21 @@ synth: setup
 bench: setup
 	$(BIN)/python loadtest/bench.py
 
+# `make loadtest`: locust, headless, against the local stack it starts and stops itself, or against
+# TARGET (a deployed stack's URL; API_KEY is sent as x-api-key and passed through the environment,
+# never on a command line). SCENARIO: cached, fresh, mixed, async, status, a comma list, or all.
+# Summaries in loadtest/results/<scenario>.md and .json; LOADTEST_ARGS adds run.py options.
+SCENARIO ?= cached
+USERS ?= 50
+DURATION ?= 30s
+TARGET ?=
+API_KEY ?=
+LOADTEST_ARGS ?=
+export API_KEY
+
+loadtest: setup
+	$(BIN)/python loadtest/run.py --scenario $(SCENARIO) --users $(USERS) --duration $(DURATION) $(if $(TARGET),--target $(TARGET)) $(LOADTEST_ARGS)
+
 JOBS ?= 300
 
 soak: setup

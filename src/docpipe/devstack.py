@@ -1,17 +1,21 @@
 """`docpipe dev`: the whole pipeline on one machine, no AWS account.
 
 - moto in server mode (S3, SQS, DynamoDB) and a real ``redis-server``, as child processes on free ports;
-- the submit and status routers on one uvicorn server (OpenAPI docs at ``/docs``);
+- the submit and status routers on one uvicorn server (OpenAPI docs at ``/docs``): in a thread of
+  this process, or, with ``api_processes=N`` (``--api-processes N``), in N processes sharing the port
+  (``SO_REUSEPORT``: the kernel spreads connections over them), so the API is not bound to one GIL
+  shared with the workers — what the load tests use;
 - render workers that long-poll the queue and call the SAME render Lambda handler
   (``functions/render/handler.py``) with SQS-shaped events, deleting what it reports as done.
 
-Everything it starts stops with it (Ctrl-C, or leaving the ``with`` block).
+Everything it starts stops with it (Ctrl-C, SIGTERM, or leaving the ``with`` block).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import hashlib
 import importlib.util
 import os
@@ -51,7 +55,7 @@ def wait_until(check: Any, what: str, timeout: float = 20.0) -> None:
     raise RuntimeError(f"{what} did not start within {timeout:g} s")
 
 
-def start_redis(port: int) -> subprocess.Popen[bytes]:
+def start_redis(port: int, *, wait: bool = True) -> subprocess.Popen[bytes]:
     binary = shutil.which("redis-server")
     if binary is None:
         raise RuntimeError("redis-server is not installed: run `make setup`")
@@ -60,24 +64,34 @@ def start_redis(port: int) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    if wait:
+        wait_for_redis(port)
+    return process
 
+
+def wait_for_redis(port: int) -> None:
     def ping() -> bool:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
             sock.sendall(b"PING\r\n")
             return sock.recv(16).startswith(b"+PONG")
 
     wait_until(ping, "redis-server")
-    return process
 
 
-def start_moto(port: int) -> subprocess.Popen[bytes]:
+def start_moto(port: int, *, wait: bool = True) -> subprocess.Popen[bytes]:
+    """moto's server (S3, SQS, DynamoDB) on ``port``, as :func:`serve_moto` runs it."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "docpipe.devstack", "moto", "127.0.0.1", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    wait_until(lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=1), "moto server")
+    if wait:
+        wait_for_moto(port)
     return process
+
+
+def wait_for_moto(port: int) -> None:
+    wait_until(lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=1), "moto server")
 
 
 def local_environment(moto_port: int, redis_port: int, suffix: str) -> dict[str, str]:
@@ -203,10 +217,18 @@ class DevStack:
     """Start with ``with DevStack() as stack:``; ``stack.url`` is the API."""
 
     def __init__(
-        self, *, host: str = "127.0.0.1", port: int = 0, workers: int = 2, quiet: bool = True
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        workers: int = 2,
+        quiet: bool = True,
+        api_processes: int = 0,
     ) -> None:
         self.host, self.port = host, port or free_port()
         self.workers, self.quiet = workers, quiet
+        self.api_processes = api_processes
+        """0: uvicorn in a thread of this process; N: N uvicorn processes sharing the port."""
         self._processes: list[subprocess.Popen[bytes]] = []
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
@@ -230,15 +252,19 @@ class DevStack:
 
     def start(self) -> None:
         redis_port, moto_port = free_port(), free_port()
-        self._processes.append(start_redis(redis_port))
-        self._processes.append(start_moto(moto_port))
         self.environment = local_environment(moto_port, redis_port, uuid.uuid4().hex[:8])
         if self.quiet:
             self.environment |= {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
         os.environ.update(self.environment)
-        self._start_services()
+        # Everything that takes a while to boot boots at once; nothing is used before it answers.
+        self._processes.append(start_redis(redis_port, wait=False))
+        self._processes.append(start_moto(moto_port, wait=False))
+        api = self._spawn_api_processes()
+        wait_for_redis(redis_port)
+        wait_for_moto(moto_port)
+        self._start_services(api)
 
-    def _start_services(self) -> None:
+    def _start_services(self, api_processes: list[subprocess.Popen[bytes]]) -> None:
         from docpipe.api import create_app, status_router, submit_router
         from docpipe.aws import default_clients, make_clients
         from docpipe.pipeline import Pipeline, default_pipeline
@@ -252,8 +278,11 @@ class DevStack:
         pipeline = Pipeline.from_clients(settings, clients)
         self.pipeline = pipeline
         self._start_workers(clients, settings)
-        app = create_app(submit_router(), status_router(), pipeline_factory=lambda: pipeline)
-        self._start_http(app)
+        if api_processes:
+            self._wait_for_api_processes(api_processes)
+        else:
+            app = create_app(submit_router(), status_router(), pipeline_factory=lambda: pipeline)
+            self._start_http(app)
 
     def _start_workers(self, clients: Any, settings: Any) -> None:
         handler = load_render_handler()
@@ -274,6 +303,39 @@ class DevStack:
         self._threads.append(thread)
         wait_until(lambda: urllib.request.urlopen(f"{self.url}/health", timeout=1), "the API")
 
+    def _spawn_api_processes(self) -> list[subprocess.Popen[bytes]]:
+        command = [sys.executable, "-m", "docpipe.devstack", "api", self.host, str(self.port)]
+        if not self.quiet:
+            command.append("--access-log")
+        # They boot (imports, clients) while moto and the resources come up, but wait on stdin for
+        # the word before they listen: an API that answers /health must find its table and queue.
+        started = [
+            subprocess.Popen(command, env=os.environ.copy(), stdin=subprocess.PIPE)
+            for _ in range(self.api_processes)
+        ]
+        self._processes.extend(started)
+        return started
+
+    def _wait_for_api_processes(self, processes: list[subprocess.Popen[bytes]], timeout: float = 30) -> None:
+        """Every one must be accepting before the stack counts as up; one that exits is an error."""
+        for process in processes:
+            assert process.stdin is not None
+            with contextlib.suppress(BrokenPipeError):  # one that died is reported below
+                process.stdin.write(b"ready\n")
+                process.stdin.close()
+        deadline = time.monotonic() + timeout
+        pending = list(processes)
+        while pending:
+            for process in list(pending):
+                if process.poll() is not None:
+                    raise RuntimeError(f"an API process exited with code {process.returncode}")
+                if _listening(process.pid):
+                    pending.remove(process)
+            if pending and time.monotonic() > deadline:
+                raise RuntimeError(f"the API processes did not start within {timeout:g} s")
+            time.sleep(0.05)
+        wait_until(lambda: urllib.request.urlopen(f"{self.url}/health", timeout=1), "the API")
+
     def stop(self) -> None:
         self._stop.set()
         if self._server is not None:
@@ -292,16 +354,205 @@ class DevStack:
         self._threads.clear()
 
 
+def _listening(pid: int) -> bool:
+    """Whether process ``pid`` has a listening TCP socket (its uvicorn is accepting)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as lines:
+            next(lines)
+            for line in lines:
+                fields = line.split()
+                if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                    return True
+    return False
+
+
+def serve_api(host: str, port: int, access_log: bool = False) -> None:
+    """One API process of ``docpipe dev --api-processes N``: its own uvicorn on a port it shares.
+
+    The stack's settings come from the environment the parent set; the pipeline is the handlers'
+    ``default_pipeline``, one per process as one per Lambda container.
+    """
+    import uvicorn
+
+    from docpipe.api import create_app, status_router, submit_router
+    from docpipe.pipeline import default_pipeline
+
+    default_pipeline()  # boto3 clients now, as a container's init would, not on the first request
+    app = create_app(submit_router(), status_router())
+    if sys.stdin.buffer.readline() != b"ready\n":  # the parent says when the stores exist
+        raise SystemExit("the local stack stopped before it was ready")
+    # proto=IPPROTO_TCP, as uvicorn's own sockets: asyncio sets TCP_NODELAY on the connections of a
+    # listener only when its proto says TCP. With proto 0, Nagle held back the body of every response
+    # (uvicorn writes head and body separately) until the client's delayed ACK: +40 ms per request.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(2048)  # listening means ready: the parent waits for this
+    config = uvicorn.Config(app, log_level="warning", access_log=access_log)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def serve_moto(host: str, port: int) -> None:
+    """What ``python -m moto.server`` runs (moto's app on werkzeug's threaded server, with moto's
+    request handler), minus costs that are the emulator's, not the pipeline's (AWS has none of
+    them); what moto answers is unchanged:
+
+    - the dispatcher lists moto's ~200 package folders (one ``stat`` each) on every request to find
+      the service: the list is taken once (a DynamoDB GetItem: 0.85 → 0.59 ms of CPU);
+    - SQS reads the clock through datetime arithmetic, once per message per scan, and SendMessage
+      and GetQueueAttributes scan the whole queue (twice or more): with 2,000 messages waiting a send
+      cost ~40 ms. ``time.time()`` gives the same number ~20x cheaper, so a long queue (the async
+      scenario's) costs a few ms per send, not tens;
+    - DynamoDB: see :func:`_patch_dynamodb_transactions` (each TransactWriteItems deep-copied the
+      whole table: O(jobs so far), and unsafe next to concurrent writes);
+    - responses leave without Nagle's wait for the client's delayed ACK (werkzeug writes head and
+      body separately), and the per-request access log nobody reads is not formatted.
+    """
+    import moto.backends
+    import moto.sqs.models
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import run_simple
+
+    backends: Any = moto.backends
+    sqs_models: Any = moto.sqs.models
+    modules = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules
+    exact_millis = sqs_models.unix_time_millis
+
+    def unix_time_millis(dt: Any = None) -> float:
+        return time.time() * 1000.0 if dt is None else float(exact_millis(dt))
+
+    sqs_models.unix_time_millis = unix_time_millis
+    _patch_dynamodb_transactions()
+
+    class Handler(MotoRequestHandler):
+        def setup(self) -> None:
+            super().setup()
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def log_request(self, *_: Any) -> None:
+            pass
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    app = DomainDispatcherApplication(create_backend_app)
+    run_simple(host, port, app, threaded=True, request_handler=Handler)
+
+
+def _patch_dynamodb_transactions() -> None:
+    """moto's TransactWriteItems backs up every table it touches with ``copy.deepcopy`` to roll back
+    a cancelled transaction. That costs O(table): 3 ms on an empty jobs table, 95 ms at 1,000 items,
+    340 ms at 4,000, on every submit, so the local stack slowed down as jobs piled up. And the copy
+    iterates the table while other threads write to it ("dictionary changed size during iteration":
+    a 500, which docpipe rightly answers with 503), and the rollback put the copy back over any write
+    made meanwhile.
+
+    Here every DynamoDB item operation of the process holds one lock (moto's work is under the GIL
+    anyway, so nothing is lost), and a transaction backs up only the items it touches: the rollback
+    restores those, as DynamoDB's all-or-nothing promises, and nothing else.
+    """
+    import moto.dynamodb.models
+
+    models: Any = moto.dynamodb.models
+    backend: Any = models.DynamoDBBackend
+    lock = threading.RLock()
+
+    def locked(method: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return method(*args, **kwargs)
+
+        return call
+
+    for name in ("get_item", "put_item", "update_item", "delete_item"):
+        setattr(backend, name, locked(getattr(backend, name)))
+
+    class NoTableCopies:
+        """Stands in for the ``copy`` module inside moto's DynamoDB models during a transaction."""
+
+        @staticmethod
+        def deepcopy(value: Any, memo: Any = None) -> Any:
+            return value if isinstance(value, models.Table) else copy.deepcopy(value, memo)
+
+    def touched_items(self: Any, transact_items: list[dict[str, Any]]) -> list[tuple[str, Any, Any]]:
+        saved = []
+        for entry in transact_items:
+            kind, op = next(iter(entry.items()))
+            table = self.get_table(op["TableName"])
+            if kind == "Put":
+                key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+                if table.range_key_attr is not None:
+                    key[table.range_key_attr] = op["Item"][table.range_key_attr]
+            else:
+                key = op["Key"]
+            current = self.get_item(op["TableName"], key)
+            saved.append(
+                (op["TableName"], key, copy.deepcopy(current.to_json()["Attributes"]) if current else None)
+            )
+        return saved
+
+    original = backend.transact_write_items
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        with lock:
+            try:
+                saved = touched_items(self, transact_items)
+            except Exception:  # a malformed request: moto's own code gives the right error
+                return original(self, transact_items)  # type: ignore[no-any-return]
+            models.copy = NoTableCopies
+            try:
+                original(self, transact_items)
+            except Exception:
+                for table_name, key, attributes in reversed(saved):
+                    if attributes is None:
+                        with contextlib.suppress(Exception):
+                            self.delete_item(table_name, key)
+                    else:
+                        self.put_item(table_name, attributes)
+                raise
+            finally:
+                models.copy = copy
+
+    backend.transact_write_items = transact_write_items
+
+
 def run_dev(args: argparse.Namespace) -> int:
-    with DevStack(host=args.host, port=args.port, workers=args.workers, quiet=not args.verbose) as stack:
+    stopped = threading.Event()
+
+    def on_sigterm(*_: object) -> None:
+        # While starting, SIGTERM unwinds like Ctrl-C, so nothing started so far is left running.
+        if not stopped.is_set():
+            stopped.set()
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    with (
+        contextlib.suppress(KeyboardInterrupt),
+        DevStack(
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            quiet=not args.verbose,
+            api_processes=args.api_processes,
+        ) as stack,
+    ):
+        api = f"{args.api_processes} processes" if args.api_processes else "in-process"
         print(f"docpipe local stack: {stack.url}  (API docs: {stack.url}/docs)", flush=True)
+        print(f"  API: {api}; render workers: {args.workers}", flush=True)
         print(f"  moto (S3, SQS, DynamoDB): {stack.environment['DOCPIPE_AWS_ENDPOINT_URL']}", flush=True)
         print(f"  redis: {stack.environment['DOCPIPE_REDIS_URL']}    Ctrl-C stops everything.", flush=True)
-        stopped = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-        with contextlib.suppress(KeyboardInterrupt):
-            stopped.wait()
-    print("stopped.")
+        stopped.wait()
+    print("stopped.", flush=True)
     return 0
 
 
@@ -310,6 +561,13 @@ def add_command(sub: Any) -> None:
     dev.add_argument("--host", default="127.0.0.1")
     dev.add_argument("--port", type=int, default=8000)
     dev.add_argument("--workers", type=int, default=2, help="render workers (one TeX each)")
+    dev.add_argument(
+        "--api-processes",
+        type=int,
+        default=0,
+        metavar="N",
+        help="serve the API from N processes sharing the port (default: a thread of this process)",
+    )
     dev.add_argument("--verbose", action="store_true", help="log requests and the functions' JSON logs")
     dev.set_defaults(handler=run_dev)
 
@@ -364,3 +622,13 @@ def run_demo(args: argparse.Namespace) -> int:
         )
     print(f"stack stopped; total {time.perf_counter() - started:.1f} s")
     return 0
+
+
+if __name__ == "__main__":  # `python -m docpipe.devstack api|moto HOST PORT`: a process of the stack
+    _, role, child_host, child_port, *flags = sys.argv
+    if role == "api":
+        serve_api(child_host, int(child_port), access_log="--access-log" in flags)
+    elif role == "moto":
+        serve_moto(child_host, int(child_port))
+    else:
+        raise SystemExit(f"unknown role {role!r}")
