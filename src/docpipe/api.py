@@ -128,7 +128,8 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return error_response(request, 500, "internal_error", "something went wrong on our side")
 
 
-def _pipeline(request: Request) -> Pipeline:
+async def _pipeline(request: Request) -> Pipeline:
+    # async although it does no I/O: a sync dependency costs a thread-pool handoff per request.
     factory: PipelineFactory = request.app.state.pipeline_factory
     return factory()
 

@@ -256,6 +256,9 @@ class DevStack:
         if self.quiet:
             self.environment |= {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
         os.environ.update(self.environment)
+        from docpipe.observability import logger
+
+        logger.setLevel(self.environment.get("POWERTOOLS_LOG_LEVEL", "INFO"))  # created before the env
         # Everything that takes a while to boot boots at once; nothing is used before it answers.
         self._processes.append(start_redis(redis_port, wait=False))
         self._processes.append(start_moto(moto_port, wait=False))
@@ -265,7 +268,6 @@ class DevStack:
         self._start_services(api)
 
     def _start_services(self, api_processes: list[subprocess.Popen[bytes]]) -> None:
-        from docpipe.api import create_app, status_router, submit_router
         from docpipe.aws import default_clients, make_clients
         from docpipe.pipeline import Pipeline, default_pipeline
         from docpipe.settings import Settings, get_settings
@@ -281,12 +283,13 @@ class DevStack:
         if api_processes:
             self._wait_for_api_processes(api_processes)
         else:
-            app = create_app(submit_router(), status_router(), pipeline_factory=lambda: pipeline)
-            self._start_http(app)
+            self._start_http(local_app(lambda: pipeline))
 
     def _start_workers(self, clients: Any, settings: Any) -> None:
-        handler = load_render_handler()
         for _ in range(self.workers):
+            # One handler module per worker, as one per Lambda container: the module holds the
+            # Powertools BatchProcessor, whose per-batch state two threads must not share.
+            handler = load_render_handler()
             worker = RenderWorker(clients.sqs, settings.queue_url, handler.handler, self._stop)
             worker.start()
             self._threads.append(worker)
@@ -372,6 +375,35 @@ def _listening(pid: int) -> bool:
     return False
 
 
+class MetricsPerRequest:
+    """Pure ASGI wrapper: what the Lambda handlers' ``log_metrics`` does per invocation, per request.
+
+    Locally nothing else would emit the API's metrics, and Powertools prints a blob every 100 of them
+    even when disabled. Verbose stacks print each request's metrics (EMF); quiet ones drop them.
+    """
+
+    def __init__(self, app: Any) -> None:
+        from docpipe.observability import metrics
+
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+        if scope["type"] != "http" or not self.metrics.metric_set:
+            return
+        if os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() == "true":
+            self.metrics.clear_metrics()
+        else:
+            self.metrics.flush_metrics()
+
+
+def local_app(pipeline_factory: Any) -> Any:
+    """The submit and status routers on one app, as the local stack serves them."""
+    from docpipe.api import create_app, status_router, submit_router
+
+    return MetricsPerRequest(create_app(submit_router(), status_router(), pipeline_factory=pipeline_factory))
+
+
 def serve_api(host: str, port: int, access_log: bool = False) -> None:
     """One API process of ``docpipe dev --api-processes N``: its own uvicorn on a port it shares.
 
@@ -380,11 +412,10 @@ def serve_api(host: str, port: int, access_log: bool = False) -> None:
     """
     import uvicorn
 
-    from docpipe.api import create_app, status_router, submit_router
     from docpipe.pipeline import default_pipeline
 
     default_pipeline()  # boto3 clients now, as a container's init would, not on the first request
-    app = create_app(submit_router(), status_router())
+    app = local_app(default_pipeline)
     if sys.stdin.buffer.readline() != b"ready\n":  # the parent says when the stores exist
         raise SystemExit("the local stack stopped before it was ready")
     # proto=IPPROTO_TCP, as uvicorn's own sockets: asyncio sets TCP_NODELAY on the connections of a
