@@ -475,7 +475,9 @@ def test_the_timeout_kills_a_runaway_tex(tmp_path: Path) -> None:
         stop.set()
         watcher.join()
     elapsed = time.monotonic() - started
-    assert 1.9 < elapsed < 3.0
+    # The deadline (2 s) is honoured: not before it, and not much after (slack for a loaded CI box).
+    assert elapsed > 1.9
+    assert elapsed < 6.0
     assert info.value.message == "TeX did not finish within 2 s; the document is too large or complex"
     assert seen, "the runaway TeX should have been seen running"
     assert _tex_processes_under(tmp_path) == []
