@@ -52,10 +52,11 @@ from docpipe.devstack import (
     start_redis,
     wait_until,
 )
+from docpipe.formats import default_directory
 from docpipe.jobs import ACTIVE, Job, JobStatus
 from docpipe.jobstore import JobStore, _job_from
 from docpipe.objectstore import ObjectStore
-from docpipe.pipeline import Pipeline, default_format_dir
+from docpipe.pipeline import Pipeline
 from docpipe.renderer import Renderer, RenderResult
 from docpipe.settings import Settings
 from docpipe.templates import render_source
@@ -550,7 +551,7 @@ class ChaosStack:
         real = Renderer(
             timeout=self.settings.render_timeout_seconds,
             work_root=self.work_root,
-            format_dir=Path(self.settings.format_dir) if self.settings.format_dir else default_format_dir(),
+            format_dir=Path(self.settings.format_dir) if self.settings.format_dir else default_directory(),
         )
         self.renderer = ChaosRenderer(
             real,

@@ -8,25 +8,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from docpipe import catalog, validation
+from docpipe import catalog, formats, validation
 from docpipe.errors import DocpipeError, InvalidDocument
 from docpipe.schema import DOCUMENT_TYPES, REQUEST_MODELS
 
 EXIT_INVALID = 2
 EXIT_RENDER = 3
-
-
-def default_format_dir() -> Path:
-    configured = os.environ.get("DOCPIPE_FORMAT_DIR")
-    if configured:
-        return Path(configured)
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache / "docpipe" / "formats"
 
 
 def _read_input(name: str) -> tuple[bytes, bool]:
@@ -76,7 +67,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     if request.format == "tex":
         _write(_output_path(args, ".tex"), render_source(request).text.encode())
         return 0
-    renderer = Renderer(timeout=args.timeout, format_dir=default_format_dir())
+    renderer = Renderer(timeout=args.timeout, format_dir=formats.default_directory())
     result = renderer.render(request)
     target = _output_path(args, ".pdf")
     _write(target, result.pdf)
@@ -108,9 +99,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_build_formats(args: argparse.Namespace) -> int:
-    from docpipe.formats import build_all
-
-    for path in build_all(Path(args.dir) if args.dir else default_format_dir()):
+    for path in formats.build_all(Path(args.dir) if args.dir else formats.default_directory()):
         print(path)
     return 0
 
@@ -159,9 +148,9 @@ def _parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", help="print the JSON Schema of a request")
     schema.add_argument("document_type", choices=DOCUMENT_TYPES)
     schema.set_defaults(handler=cmd_schema)
-    formats = sub.add_parser("build-formats", help="precompile every template's TeX format")
-    formats.add_argument("--dir", help="where to write them (default: the user cache)")
-    formats.set_defaults(handler=cmd_build_formats)
+    build = sub.add_parser("build-formats", help="precompile every template's TeX format")
+    build.add_argument("--dir", help="where to write them (default: the user cache)")
+    build.set_defaults(handler=cmd_build_formats)
     fonts = sub.add_parser("fonts", help="regenerate (or --check) the font coverage table")
     fonts.add_argument("--check", action="store_true")
     fonts.set_defaults(handler=cmd_fonts)

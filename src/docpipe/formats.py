@@ -29,6 +29,19 @@ from docpipe import catalog, templates
 from docpipe.errors import RenderFailed
 
 FORMAT_ENGINES = {"pdftex": ("pdftex", "pdflatex")}
+
+
+def default_directory() -> Path:
+    """Where formats live: ``DOCPIPE_FORMAT_DIR`` (the render image bakes them into a read-only
+    /opt/docpipe/formats), else the user's cache, where `make setup` builds them, so the CLI, the
+    local stack and the tests all find the same ones."""
+    configured = os.environ.get("DOCPIPE_FORMAT_DIR")
+    if configured:
+        return Path(configured)
+    cache_home = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache_home) / "docpipe" / "formats"
+
+
 _LAYOUT = "uncompressed-1"
 """Part of every format's name: a format dir written by an older docpipe is not mistaken for this one."""
 _GZIP_MAGIC = b"\x1f\x8b"

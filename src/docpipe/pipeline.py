@@ -18,7 +18,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from botocore.exceptions import BotoCoreError, ClientError
 
-from docpipe import validation
+from docpipe import formats, validation
 from docpipe.aws import AwsClients, default_clients
 from docpipe.cache import DocumentCache
 from docpipe.errors import (
@@ -242,7 +242,9 @@ class Pipeline:
         if self._renderer is None:
             from docpipe.renderer import Renderer
 
-            format_dir = Path(self.settings.format_dir) if self.settings.format_dir else default_format_dir()
+            format_dir = (
+                Path(self.settings.format_dir) if self.settings.format_dir else formats.default_directory()
+            )
             self._renderer = Renderer(timeout=self.settings.render_timeout_seconds, format_dir=format_dir)
         return self._renderer
 
@@ -417,12 +419,6 @@ def _dependencies() -> Iterator[None]:
     except (BotoCoreError, ClientError) as exc:
         logger.warning("dependency error", extra={"error": type(exc).__name__})
         raise DependencyUnavailable("a storage service") from exc
-
-
-def default_format_dir() -> Path:
-    import tempfile
-
-    return Path(tempfile.gettempdir()) / "docpipe-formats"
 
 
 @cache
