@@ -1,8 +1,9 @@
 """Precompiled TeX formats: each template's static preamble dumped once, loaded in milliseconds.
 
 A format is named by the hash of its preamble *and* of the TeX installation (engine version and
-the base format it was dumped from), so editing a template or upgrading TeX selects a new format
-and the stale one is simply never loaded again. XeTeX cannot dump a format with OpenType fonts
+the bytes of the base format it was dumped from, never their timestamps), so editing a template or
+upgrading TeX selects a new format and the stale one is simply never loaded again, while a format
+baked into an image keeps its name wherever the image is unpacked. XeTeX cannot dump a format with OpenType fonts
 loaded, so only pdfTeX documents use one; a missing or unbuildable format falls back to compiling
 the whole preamble, which gives the same PDF, slower.
 
@@ -49,14 +50,29 @@ _GZIP_MAGIC = b"\x1f\x8b"
 
 @cache
 def installation_id(engine: str) -> str:
-    """Changes whenever the TeX engine or its base format changes."""
+    """Changes whenever the TeX engine or its base format changes; computed once per process.
+
+    Keyed by content, never by timestamps: the render image bakes its formats at build time and looks
+    them up in Lambda, and an image layer that went through a registry keeps whole-second mtimes only,
+    so a key holding the base format's ``st_mtime_ns`` named a different file at build time than at
+    run time, and every render compiled the whole preamble (~0.5 s instead of ~0.08 s).
+    """
     binary, base = FORMAT_ENGINES[engine]
     version = subprocess.run([binary, "--version"], capture_output=True, text=True, check=True).stdout
     fmt = subprocess.run(
         ["kpsewhich", f"-engine={binary}", f"{base}.fmt"], capture_output=True, text=True, check=False
     ).stdout.strip()
-    stamp = f"{os.stat(fmt).st_size}:{os.stat(fmt).st_mtime_ns}" if fmt else "none"
-    return hashlib.sha256(f"{version.splitlines()[0]}|{stamp}|{_LAYOUT}".encode()).hexdigest()[:12]
+    return installation_key(version.splitlines()[0], Path(fmt) if fmt else None)
+
+
+def installation_key(version_line: str, base_format: Path | None) -> str:
+    """The engine's version line and a digest of the base format's bytes (a few MB: ~5 ms)."""
+    if base_format is None:
+        content = "none"
+    else:
+        with open(base_format, "rb") as handle:
+            content = hashlib.file_digest(handle, "sha256").hexdigest()
+    return hashlib.sha256(f"{version_line}|{content}|{_LAYOUT}".encode()).hexdigest()[:12]
 
 
 def format_file(source: templates.Source) -> str:

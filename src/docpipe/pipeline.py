@@ -325,7 +325,13 @@ class Pipeline:
         metrics.add_metric(name="RenderMs", unit="Milliseconds", value=elapsed)
         logger.info(
             "job succeeded",
-            extra={"job_id": job.job_id, "pages": pages, "bytes": len(data), "render_ms": int(elapsed)},
+            extra={
+                "job_id": job.job_id,
+                "pages": pages,
+                "bytes": len(data),
+                "render_ms": int(elapsed),
+                "used_format": request.format != "tex" and result.used_format,
+            },
         )
 
     def _release_document(self, job: Job) -> None:

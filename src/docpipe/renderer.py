@@ -2,8 +2,9 @@
 
 Layers of the sandbox (see docs/security.md): user text is escaped before it reaches TeX; TeX runs
 with shell escape off and ``openin_any``/``openout_any`` paranoid (no absolute paths, no ``..``,
-no dotfiles); every writable TeX directory is inside a fresh temporary directory; the whole
-process group is killed at the wall-clock timeout; file size and CPU time are capped by rlimits.
+no dotfiles); every writable TeX directory is inside a fresh temporary directory (only fontconfig's
+font cache, which TeX itself cannot write to, is shared between renders: fontconfig_cache_home); the
+whole process group is killed at the wall-clock timeout; file size and CPU time are capped by rlimits.
 """
 
 from __future__ import annotations
@@ -15,14 +16,17 @@ import resource
 import select
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from docpipe import formats
 from docpipe.errors import RenderCrashed, RenderFailed, RenderTimeout
+from docpipe.observability import logger
 from docpipe.schema import CoverLetterRequest, ResumeRequest
 from docpipe.templates import Source, render_source
 
@@ -89,12 +93,65 @@ def tex_environment(root: Path, format_dir: Path | None) -> dict[str, str]:
         "SOURCE_DATE_EPOCH": "0",
         "FORCE_SOURCE_DATE": "1",
     }
-    for name in ("FONTCONFIG_PATH", "FONTCONFIG_FILE"):
-        if name in os.environ:
-            env[name] = os.environ[name]
+    env.update(_fontconfig_environment())
+    env["XDG_CACHE_HOME"] = str(fontconfig_cache_home())  # see fontconfig_cache_home
     if format_dir is not None:
         env["TEXFORMATS"] = f"{format_dir}:"  # the trailing colon keeps TeX's default formats
     return env
+
+
+def _fontconfig_environment() -> dict[str, str]:
+    return {name: os.environ[name] for name in ("FONTCONFIG_PATH", "FONTCONFIG_FILE") if name in os.environ}
+
+
+@cache
+def fontconfig_cache_home() -> Path:
+    """Where fontconfig may write font caches for XeTeX: one directory per user under the temp dir
+    (Lambda: /tmp), shared by every render, never the render's own temporary directory.
+
+    fontconfig trusts a cache only while the font directory's mtime (seconds *and* nanoseconds) is
+    the one it recorded. The render image bakes its cache with whole-second mtimes so that it stays
+    valid (layers/texlive/Dockerfile); if it is stale anyway, fontconfig rescans every font directory
+    (0.2 to 1 s here, more on a cold disk) and writes new caches to the first writable cache dir.
+    With HOME pointing into the render's temporary directory that was a rescan on *every* XeTeX
+    render; here it is at most one per process (see prepare_fontconfig). TeX cannot write here itself
+    (``openout_any=p``), and a cache is validated against the font directories whenever it is read.
+    """
+    base = Path(tempfile.gettempdir())
+    home = base / f"docpipe-fontconfig-{os.getuid()}"
+    with contextlib.suppress(OSError):
+        with contextlib.suppress(FileExistsError):
+            home.mkdir(mode=0o700)
+        # In a shared /tmp, use it only if it is ours and no one else can write to it.
+        info = home.lstat()
+        if stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o022:
+            return home
+    return Path(tempfile.mkdtemp(prefix="docpipe-fontconfig-", dir=base))
+
+
+@cache
+def prepare_fontconfig() -> None:
+    """Once per process, before the first XeTeX run: make sure a valid font cache exists.
+
+    TeX runs with ``SOURCE_DATE_EPOCH=0`` (reproducible PDFs), and fontconfig stamps the caches it
+    writes under that variable with mtime 0, which it then never accepts again: a stale cache
+    rebuilt by XeTeX itself would be rebuilt by every XeTeX run. ``fc-list`` without it loads every
+    cache and rewrites the stale ones, correctly stamped, into ``fontconfig_cache_home``; with a
+    valid baked cache it only reads (~10 ms). Best effort: if it fails, XeTeX rescans as before.
+    """
+    home = fontconfig_cache_home()
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "XDG_CACHE_HOME": str(home)}
+    env.update(_fontconfig_environment())
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        subprocess.run(
+            ["fc-list", "-q"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=120,
+            check=False,
+        )
 
 
 def _wait(process: subprocess.Popen[bytes], timeout: float) -> int:
@@ -178,6 +235,15 @@ def explain_failure(log: str, source: str) -> str:
     return f"TeX error: {message} (input line {number}: {lines[number - 1].strip()[:200]!r})"
 
 
+@cache
+def _warn_no_format(directory: Path) -> None:
+    """Once per process and directory: every render of the engine now compiles its whole preamble."""
+    logger.warning(
+        "no precompiled TeX format could be found or built; compiling the whole preamble (slower)",
+        extra={"format_dir": str(directory)},
+    )
+
+
 class Renderer:
     """Typesets requests to PDF. One per process; formats are found or built once and reused."""
 
@@ -198,6 +264,10 @@ class Renderer:
     def compile(self, source: Source) -> RenderResult:
         started = time.perf_counter()
         format_path = self.formats.find_or_build(source) if self.formats else None
+        if format_path is None and self.formats and source.engine in formats.FORMAT_ENGINES:
+            _warn_no_format(self.formats.directory)
+        if source.engine == "xetex":
+            prepare_fontconfig()
         root = Path(tempfile.mkdtemp(prefix="docpipe-", dir=self.work_root))
         try:
             (root / "document.tex").write_text(source.text, encoding="utf-8")

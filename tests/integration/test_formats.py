@@ -1,7 +1,10 @@
-"""Precompiled formats are replaced, not accumulated, when a template's preamble changes."""
+"""Precompiled formats: replaced, not accumulated, when a preamble changes; named by content, not mtimes."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 from docpipe import formats, templates
@@ -29,3 +32,27 @@ def test_a_format_is_named_by_its_preamble() -> None:
     b = templates.format_name("resume", "two_column", "pdftex")
     assert a.startswith("docpipe-resume-classic-pdftex-")
     assert a != b
+
+
+def test_a_format_is_keyed_by_the_base_formats_bytes_not_its_mtime(tmp_path: Path) -> None:
+    """An image layer brought back from a registry keeps whole-second mtimes only: a key that held the
+    base format's mtime named other files in Lambda than at image build (tests/sandbox runs that)."""
+    base = subprocess.run(
+        ["kpsewhich", "-engine=pdftex", "pdflatex.fmt"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    copy = tmp_path / "pdflatex.fmt"
+    shutil.copyfile(base, copy)
+    version = "pdfTeX 3.141592653-2.6-1.40.24 (TeX Live 2022/Debian)"
+    key = formats.installation_key(version, copy)
+    assert formats.installation_key(version, Path(base)) == key  # same bytes, another path and mtime
+
+    os.utime(copy, ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))
+    assert formats.installation_key(version, copy) == key
+
+    with open(copy, "r+b") as handle:  # one bit of the base format changes: a new TeX installation
+        handle.seek(-1, os.SEEK_END)
+        last = handle.read(1)[0]
+        handle.seek(-1, os.SEEK_END)
+        handle.write(bytes([last ^ 1]))
+    assert formats.installation_key(version, copy) != key
+    assert formats.installation_key(version.replace("1.40.24", "1.40.25"), Path(base)) != key
