@@ -40,10 +40,11 @@ from typing import Any, ClassVar, cast
 
 import redis
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
+from redis.cluster import RedisCluster
 
 from docpipe.api import create_app, status_router, submit_router
 from docpipe.aws import AwsClients, make_clients
-from docpipe.cache import DocumentCache
+from docpipe.cache import DocumentCache, cluster_client
 from docpipe.devstack import (
     RenderWorker,
     create_resources,
@@ -346,7 +347,8 @@ class ChaosWorker(threading.Thread):
 
 
 class RedisServer:
-    """A redis-server child process that can be killed and restarted on the same port."""
+    """A cluster-mode redis-server child process (as :func:`~docpipe.devstack.start_redis` runs it)
+    that can be killed and restarted on the same port; a restart is a new, empty one-node cluster."""
 
     def __init__(self, port: int | None = None) -> None:
         self.port = port or free_port()
@@ -522,13 +524,13 @@ class ChaosStack:
             QueueUrl=self.settings.queue_url, Attributes={"VisibilityTimeout": str(visibility_timeout)}
         )
         self.visibility_timeout = visibility_timeout
-        self.redis_client = redis.Redis.from_url(
-            redis_url, socket_connect_timeout=0.25, socket_timeout=0.25, health_check_interval=30
-        )
+        # The production client (cluster mode), built on first use as in production: a stack can be
+        # made while its redis-server is down.
         cache = DocumentCache(
-            ChaosRedis(self.redis_client, self.faults),
+            None,
             ttl_seconds=self.settings.cache_ttl_seconds,
             retry_after=cache_retry_after,
+            connect=lambda: ChaosRedis(self.redis_client, self.faults),
         )
         self.pipeline = Pipeline(
             settings=self.settings,
@@ -560,6 +562,12 @@ class ChaosStack:
         )
         self.pipeline._renderer = self.renderer
         self.workers: list[ChaosWorker] = []
+
+    @functools.cached_property
+    def redis_client(self) -> RedisCluster:
+        """The cluster client under the chaos wrapper, also for tests to look into the cache. It
+        connects as it is built: built on first use, and again on the next use if that failed."""
+        return cluster_client(self.settings.redis_url)
 
     # --- the API ------------------------------------------------------------------------------------
 
@@ -648,8 +656,9 @@ class ChaosStack:
     def close(self) -> None:
         self.stop_workers()
         shutil.rmtree(self.work_root, ignore_errors=True)
-        with contextlib.suppress(Exception):
-            self.redis_client.close()
+        if "redis_client" in self.__dict__:  # never connect just to close
+            with contextlib.suppress(Exception):
+                self.redis_client.close()
 
 
 @contextlib.contextmanager

@@ -38,6 +38,7 @@ CTX_RENDER_RESERVED_CONCURRENCY: Final = "docpipe:renderReservedConcurrency"
 CTX_API_RATE_LIMIT: Final = "docpipe:apiRateLimit"
 CTX_API_BURST_LIMIT: Final = "docpipe:apiBurstLimit"
 CTX_CORS_ORIGINS: Final = "docpipe:corsOrigins"
+CTX_XRAY_ENDPOINT: Final = "docpipe:xrayEndpoint"
 
 # --- defaults of the context keys -------------------------------------------------------------------
 DEFAULT_RETENTION_DAYS: Final = 7
@@ -76,6 +77,7 @@ ENV_MAX_BACKLOG: Final = "DOCPIPE_MAX_BACKLOG"
 ENV_CACHE_TTL_SECONDS: Final = "DOCPIPE_CACHE_TTL_SECONDS"
 ENV_STALE_AFTER_SECONDS: Final = "DOCPIPE_STALE_AFTER_SECONDS"
 ENV_FORMAT_DIR: Final = "DOCPIPE_FORMAT_DIR"
+ENV_CORS_ORIGINS: Final = "DOCPIPE_CORS_ORIGINS"
 ENV_SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
 ENV_METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
 ENV_LOG_LEVEL: Final = "POWERTOOLS_LOG_LEVEL"
@@ -168,6 +170,7 @@ METRIC_CACHE_HIT: Final = "CacheHit"
 METRIC_CACHE_MISS: Final = "CacheMiss"
 METRIC_RENDER_MS: Final = "RenderMs"
 METRIC_RENDER_FAILED: Final = "RenderFailed"
+METRIC_CACHE_ERROR: Final = "CacheError"
 ALARM_PERIOD_MINUTES: Final = 5
 # A job waiting longer than this means renders are stuck or concurrency is too low for the load.
 ALARM_OLDEST_MESSAGE_SECONDS: Final = 300

@@ -14,9 +14,25 @@ from docpipe_infra import constants as c
 _PERIOD = Duration.minutes(c.ALARM_PERIOD_MINUTES)
 _WIDTH = 8  # three graphs per 24-unit row
 
+# Cache errors: alarm when at least one is counted in 3 of 5 consecutive minutes.
+# - One error is normal: a node replaced or a scaling event, a container that found a dead
+#   connection. The request went on uncached; nobody needs to look.
+# - Each container counts at most one error per back-off window (5 s; see src/docpipe/cache.py), so
+#   the count follows containers, not traffic: >= 1 in a minute already means a container found the
+#   cache unusable that minute, and the threshold cannot be tuned against request volume anyway.
+# - 3 of 5 rather than 5 of 5: at low traffic a minute can pass without any request, hence without
+#   an error, while the cache is still down. Minutes (EMF's resolution), not the 5-minute period of
+#   the other alarms: one 5-minute period cannot tell a single blip from a persistent failure.
+# Persistent errors mean a broken cache (security group, TLS trust, cluster mode, an outage): every
+# submit misses and is rendered again, and erasures answer 503.
+_CACHE_ERROR_PERIOD = Duration.minutes(1)
+_CACHE_ERROR_DATAPOINTS = 3
+_CACHE_ERROR_EVALUATION_PERIODS = 5
+
 
 class Monitoring(Construct):
-    """Dashboard rows: API, cache, queue, render. Alarms: DLQ, queue age, render errors, API 5xx rate.
+    """Dashboard rows: API, cache, queue, render. Alarms: DLQ, queue age, render errors, API 5xx rate,
+    persistent cache errors.
 
     The application metrics are Powertools EMF metrics in namespace ``Docpipe`` with a ``service``
     dimension (see ``_app_metric``).
@@ -45,6 +61,7 @@ class Monitoring(Construct):
             self._queue_age_alarm(queue),
             self._render_errors_alarm(render),
             self._api_5xx_alarm(api),
+            self._cache_errors_alarm(),
         ]
 
     def _dlq_alarm(self, dead_letter_queue: sqs.IQueue) -> cw.Alarm:
@@ -106,13 +123,48 @@ class Monitoring(Construct):
             treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
         )
 
+    def _cache_errors_alarm(self) -> cw.Alarm:
+        # Alarms cannot use SEARCH (the dashboard's way to follow any `service` value), so this names
+        # the metric of each function: POWERTOOLS_SERVICE_NAME is c.SERVICE_NAMES[name] (functions.py).
+        per_function = {
+            name: cw.Metric(
+                namespace=c.METRICS_NAMESPACE,
+                metric_name=c.METRIC_CACHE_ERROR,
+                dimensions_map={c.METRIC_SERVICE_DIMENSION: service},
+                statistic=cw.Stats.SUM,
+                period=_CACHE_ERROR_PERIOD,
+            )
+            for name, service in c.SERVICE_NAMES.items()
+        }
+        errors = cw.MathExpression(
+            expression=f"SUM([{', '.join(per_function)}])",
+            using_metrics=dict(per_function),
+            label="cache errors",
+            period=_CACHE_ERROR_PERIOD,
+        )
+        return errors.create_alarm(
+            self,
+            "CacheErrors",
+            alarm_description=(
+                f"Cache errors in {_CACHE_ERROR_DATAPOINTS} of the last {_CACHE_ERROR_EVALUATION_PERIODS} "
+                "minutes: the cache is unusable, so documents are rendered again and erasures answer "
+                "503. See the functions' 'cache unavailable' warnings for the error type."
+            ),
+            threshold=1,
+            evaluation_periods=_CACHE_ERROR_EVALUATION_PERIODS,
+            datapoints_to_alarm=_CACHE_ERROR_DATAPOINTS,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            # Errors are only counted when they happen: no data is a healthy (or idle) cache.
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+        )
+
 
 def _app_metric(name: str, statistic: str) -> cw.MathExpression:
     """One application metric, summed over whatever ``service`` dimension values carry it.
 
-    A SEARCH instead of a fixed dimension: the application's Powertools objects may name their own
-    service (docpipe/observability.py sets ``service="docpipe"``, which wins over
-    POWERTOOLS_SERVICE_NAME), and the dashboard must not go blank when that changes.
+    A SEARCH instead of a fixed dimension: the ``service`` value is whatever the application's
+    Powertools objects name (docpipe/observability.py takes POWERTOOLS_SERVICE_NAME, one per function:
+    c.SERVICE_NAMES), and the dashboard must not go blank when that changes.
     """
     query = f'{{{c.METRICS_NAMESPACE},{c.METRIC_SERVICE_DIMENSION}}} MetricName="{name}"'
     return cw.MathExpression(
@@ -152,7 +204,13 @@ def _cache_widgets() -> list[cw.IWidget]:
         label="cache hit %",
         period=_PERIOD,
     )
-    return [_graph("Cache hit ratio (%)", [ratio]), _graph("Cache hits / misses", [hits, misses])]
+    errors = _app_metric(c.METRIC_CACHE_ERROR, cw.Stats.SUM)
+    return [
+        _graph("Cache hit ratio (%)", [ratio]),
+        # Beside the ratio: a ratio that drops while errors rise is the cache failing, not new content.
+        _graph("Cache errors (requests went on uncached)", [errors]),
+        _graph("Cache hits / misses", [hits, misses]),
+    ]
 
 
 def _queue_widgets(queue: sqs.IQueue, dead_letter_queue: sqs.IQueue) -> list[cw.IWidget]:

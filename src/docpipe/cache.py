@@ -1,48 +1,156 @@
-"""Redis (ElastiCache in AWS): rendered-document lookups by content key.
+"""Redis (ElastiCache Serverless, Valkey, in AWS): rendered-document lookups by content key.
 
 The cache is an optimisation, never a dependency: any Redis error is logged and counted, and the
 request carries on uncached. After an error Redis is left alone for a few seconds, so an outage
-costs one short timeout per container, not one per request.
+costs one short wait per container, not one per request.
+
+ElastiCache Serverless speaks cluster mode only, over TLS only, so the client is a
+:class:`~redis.cluster.RedisCluster` (the local stack and the tests run ``redis-server`` in cluster
+mode too). It connects as it is built, so it is built on first use, and a failure to build it is a
+cache error like any other: a cold start never waits on, or fails because of, the cache.
 """
 
 from __future__ import annotations
 
+import threading
 import time
+import urllib.parse
+from collections.abc import Callable
 from typing import Any
 
 import redis
+from redis.backoff import NoBackoff
+from redis.cluster import RedisCluster
+from redis.exceptions import RedisClusterException
+from redis.retry import Retry
 
 from docpipe.errors import DependencyUnavailable
 from docpipe.jobs import CachedDocument
 from docpipe.observability import logger, metrics
 
-_ERRORS = (redis.RedisError, OSError)
+# RedisClusterException ("cannot be connected", "slots not covered") is not a RedisError, and a
+# TLS failure can surface as a bare OSError (ssl.SSLError).
+_ERRORS = (redis.RedisError, RedisClusterException, OSError)
+
+# Timeouts, in seconds. Inside the VPC a healthy cache answers in about a millisecond and a TCP
+# connect takes less; a TLS handshake (client side) costs a few ms even on a small function's CPU
+# share. So:
+# - connect 0.25 s: far above a healthy connect, and below Linux's first SYN retransmission (1 s),
+#   so a lost SYN (node gone, security group) is never waited out: waiting longer buys nothing;
+# - socket 0.5 s: bounds the TLS handshake, the CLUSTER SLOTS discovery and each command, with room
+#   for a CPU-starved function (256 MB gets ~1/7 of a vCPU) before a healthy cache counts as down.
+#   A false timeout is not free either: it skips the cache for `retry_after` seconds, and every miss
+#   is a TeX render.
+# What an outage costs: the one request per container and back-off window that finds the cache down
+# waits for its command (<= 0.5 s) plus the client's re-discovery of the cluster (connect + CLUSTER
+# SLOTS, <= 0.75 s; building the client is that alone): 1.25 s at worst, and nothing for the next
+# `retry_after` seconds. A refused connection (node gone) costs about nothing.
+CONNECT_TIMEOUT_SECONDS = 0.25
+SOCKET_TIMEOUT_SECONDS = 0.5
+# One cluster-level retry, made only after the client re-discovered the cluster successfully: it
+# absorbs a connection that died silently (no FIN/RST reached us, e.g. while the Lambda container was
+# frozen: the command times out) and a node that ElastiCache replaced. In a real outage the
+# re-discovery fails first (RedisClusterException, never retried), so the retry adds no wait.
+# redis-py's default is 3 retries with back-off.
+CLUSTER_RETRIES = 1
+
+
+def cluster_client(url: str) -> RedisCluster:
+    """A cluster client for ``redis://`` (local stack) or ``rediss://`` (AWS) URLs. It connects now.
+
+    ``rediss://`` verifies the server's certificate and host name against the system trust store,
+    which honours ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` (how the tests trust a test CA).
+    """
+    security: dict[str, Any] = {}
+    if urllib.parse.urlsplit(url).scheme == "rediss":
+        security = {"ssl_cert_reqs": "required", "ssl_check_hostname": True, "ssl_ca_certs": None}
+    return RedisCluster.from_url(
+        url,
+        # RESP2: what every Redis/Valkey version speaks. redis-py 8 defaults to RESP3, which also
+        # turns on its maintenance-notification handshake; neither buys anything here.
+        protocol=2,
+        socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        socket_timeout=SOCKET_TIMEOUT_SECONDS,
+        retry=Retry(NoBackoff(), CLUSTER_RETRIES),
+        # Re-discover the cluster through the configured endpoint (a DNS name in AWS), not through
+        # the node addresses CLUSTER SLOTS reported last time.
+        dynamic_startup_nodes=False,
+        **security,
+    )
+
+
+def _check_url(url: str) -> None:
+    """A wrong URL is a deployment bug: refuse it at cold start instead of counting it as an outage."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("redis", "rediss") or not parts.hostname:
+        raise ValueError("the cache URL must be redis://host:port/0 or rediss://host:port/0")
+    if parts.path.strip("/") not in ("", "0"):
+        raise ValueError("the cache is a Redis cluster: its URL can only name database 0")
 
 
 class DocumentCache:
-    def __init__(self, client: Any | None, *, ttl_seconds: int, retry_after: float = 5.0) -> None:
+    """Cache entries by (tenant, content key).
+
+    ``client`` is a ready client (any object with ``get``/``set``/``delete``), or None; ``connect``
+    builds one on first use (what :meth:`from_url` passes). With neither, the cache is off.
+    """
+
+    def __init__(
+        self,
+        client: Any | None,
+        *,
+        ttl_seconds: int,
+        retry_after: float = 5.0,
+        connect: Callable[[], Any] | None = None,
+    ) -> None:
         self._redis = client
+        self._connect = connect
+        self._connecting = threading.Lock()
         self.ttl_seconds = ttl_seconds
         self._retry_after = retry_after
         self._down_until = 0.0
 
     @classmethod
-    def from_url(cls, url: str, *, ttl_seconds: int) -> DocumentCache:
+    def from_url(cls, url: str, *, ttl_seconds: int, retry_after: float = 5.0) -> DocumentCache:
+        """The cache at ``url``; an empty URL turns it off. Nothing connects before the first use."""
         if not url:
             return cls(None, ttl_seconds=ttl_seconds)
-        client = redis.Redis.from_url(
-            url, socket_connect_timeout=0.25, socket_timeout=0.25, health_check_interval=30
+        _check_url(url)
+        return cls(
+            None, ttl_seconds=ttl_seconds, retry_after=retry_after, connect=lambda: cluster_client(url)
         )
-        return cls(client, ttl_seconds=ttl_seconds)
 
     @staticmethod
     def key(tenant: str, content_key: str) -> str:
         return f"docpipe:doc:{tenant}:{content_key}"
 
+    @property
+    def enabled(self) -> bool:
+        return self._redis is not None or self._connect is not None
+
     def _available(self) -> bool:
-        return self._redis is not None and time.monotonic() >= self._down_until
+        return self.enabled and time.monotonic() >= self._down_until
+
+    def _client(self, *, wait: bool) -> Any | None:
+        """The client, built now if it is not yet. Raises what building it raises.
+
+        None (without ``wait``) while another thread is building it: that request goes uncached
+        rather than queueing behind a connect that may be timing out.
+        """
+        if self._redis is not None:
+            return self._redis
+        if not self._connecting.acquire(blocking=wait):
+            return None
+        try:
+            if self._redis is None:
+                assert self._connect is not None
+                self._redis = self._connect()
+            return self._redis
+        finally:
+            self._connecting.release()
 
     def _failed(self, operation: str, exc: BaseException) -> None:
+        # The error's type only: messages can carry keys or values, and values name people's files.
         self._down_until = time.monotonic() + self._retry_after
         logger.warning(
             "cache unavailable; continuing without it",
@@ -54,7 +162,8 @@ class DocumentCache:
         if not self._available():
             return None
         try:
-            raw = self._redis.get(self.key(tenant, content_key))  # type: ignore[union-attr]
+            client = self._client(wait=False)
+            raw = client.get(self.key(tenant, content_key)) if client is not None else None
         except _ERRORS as exc:
             self._failed("get", exc)
             return None
@@ -64,17 +173,22 @@ class DocumentCache:
         if not self._available():
             return
         try:
-            self._redis.set(self.key(tenant, content_key), document.model_dump_json(), ex=self.ttl_seconds)  # type: ignore[union-attr]
+            client = self._client(wait=False)
+            if client is not None:
+                client.set(self.key(tenant, content_key), document.model_dump_json(), ex=self.ttl_seconds)
         except _ERRORS as exc:
             self._failed("set", exc)
 
     def delete(self, tenant: str, content_key: str) -> None:
-        """Erase an entry. Unlike lookups this must not be skipped: a stale entry would point at
-        an erased document, so a failure raises (the caller answers 503 and the client retries)."""
-        if self._redis is None:
+        """Erase an entry. Unlike lookups this must not be skipped (not even while backing off): a
+        stale entry would point at an erased document, so a failure raises (the caller answers 503
+        and the client retries)."""
+        if not self.enabled:
             return
         try:
-            self._redis.delete(self.key(tenant, content_key))
+            client = self._client(wait=True)
+            assert client is not None
+            client.delete(self.key(tenant, content_key))
         except _ERRORS as exc:
             self._failed("delete", exc)
             raise DependencyUnavailable("the cache") from exc

@@ -24,6 +24,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -55,27 +56,187 @@ def wait_until(check: Any, what: str, timeout: float = 20.0) -> None:
     raise RuntimeError(f"{what} did not start within {timeout:g} s")
 
 
-def start_redis(port: int, *, wait: bool = True) -> subprocess.Popen[bytes]:
+REDIS_CLUSTER_SLOTS = 16384
+
+
+@dataclass(frozen=True)
+class RedisTls:
+    """TLS material of a local redis-server, as PEM files: its certificate and key, and the CA that
+    signed them (what a client must trust, e.g. ``SSL_CERT_FILE=<ca>``)."""
+
+    cert: Path
+    key: Path
+    ca: Path
+
+
+def make_redis_tls(directory: Path, *, hosts: tuple[str, ...] = ("127.0.0.1", "localhost")) -> RedisTls:
+    """A throwaway CA and a server certificate it signed for ``hosts``, written into ``directory``.
+
+    ``make_redis_tls(directory: Path, *, hosts=("127.0.0.1", "localhost")) -> RedisTls``: writes
+    ``ca.pem``, ``server.pem`` and ``server-key.pem`` (EC P-256, valid for two days; IP addresses in
+    ``hosts`` become IP subject alternative names, anything else DNS names). Use it with
+    ``start_redis(port, tls=tls)`` and point clients at ``rediss://127.0.0.1:PORT/0`` with
+    ``SSL_CERT_FILE=tls.ca`` (127.0.0.1 rather than localhost: redis-py's cluster client turns
+    ``localhost`` into 127.0.0.1 and checks the certificate against that). Each call makes a new CA,
+    so a second call gives a certificate that clients trusting the first CA reject (and one made for
+    other ``hosts`` fails the host name check). Local stack and tests only: it needs ``cryptography``
+    (installed with moto, the ``local`` extra), imported here and nowhere on the Lambda paths.
+    """
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    directory.mkdir(parents=True, exist_ok=True)
+    now = dt.datetime.now(dt.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"docpipe test CA {uuid.uuid4().hex[:8]}")])
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(days=2))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    names: list[x509.GeneralName] = []
+    for host in hosts:
+        try:
+            names.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            names.append(x509.DNSName(host))
+    server_key = ec.generate_private_key(ec.SECP256R1())
+    server_cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0])]))
+        .issuer_name(ca_name)
+        .public_key(server_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(days=2))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(server_key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    tls = RedisTls(cert=directory / "server.pem", key=directory / "server-key.pem", ca=directory / "ca.pem")
+    tls.ca.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    tls.cert.write_bytes(server_cert.public_bytes(serialization.Encoding.PEM))
+    tls.key.write_bytes(
+        server_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    tls.key.chmod(0o600)
+    return tls
+
+
+class RedisProcess(subprocess.Popen[bytes]):
+    """A redis-server child process; its throwaway directory (cluster config) goes once it has exited."""
+
+    def __init__(self, command: list[str], workdir: tempfile.TemporaryDirectory[str]) -> None:
+        super().__init__(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.workdir = workdir
+        """Holds ``nodes.conf`` and the log; also removed at interpreter exit if nobody waited."""
+
+    def wait(self, timeout: float | None = None) -> int:
+        code = super().wait(timeout)
+        self.workdir.cleanup()
+        return code
+
+    def log_tail(self, lines: int = 5) -> str:
+        with contextlib.suppress(OSError):
+            return "\n".join(
+                (Path(self.workdir.name) / "redis.log").read_text(errors="replace").splitlines()[-lines:]
+            )
+        return ""
+
+
+def start_redis(port: int, *, wait: bool = True, tls: RedisTls | None = None) -> RedisProcess:
+    """A cluster-mode ``redis-server`` on 127.0.0.1:``port``, as ElastiCache Serverless is (cluster
+    mode only): one node that owns all 16384 slots once :func:`wait_for_redis` has run (``wait``).
+
+    With ``tls`` it listens for TLS only on ``port`` (``--port 0``: no plaintext port, as in AWS),
+    announces that port in CLUSTER SLOTS, and does not ask clients for certificates. The cluster bus
+    gets a free port of its own (``port + 10000``, the default, may not exist), and the node's cluster
+    config lives in a throwaway directory removed once the process has been waited for.
+    """
     binary = shutil.which("redis-server")
     if binary is None:
         raise RuntimeError("redis-server is not installed: run `make setup`")
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    workdir = tempfile.TemporaryDirectory(prefix="docpipe-redis-")
+    command = [binary, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    command += ["--dir", workdir.name, "--logfile", "redis.log"]
+    command += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]
+    command += ["--cluster-port", str(free_port())]
+    if tls is None:
+        command += ["--port", str(port)]
+    else:
+        command += ["--port", "0", "--tls-port", str(port), "--tls-cluster", "yes"]
+        command += ["--tls-cert-file", str(tls.cert), "--tls-key-file", str(tls.key)]
+        command += ["--tls-ca-cert-file", str(tls.ca), "--tls-auth-clients", "no"]
+    process = RedisProcess(command, workdir)
     if wait:
-        wait_for_redis(port)
+        try:
+            wait_for_redis(port, tls=tls)
+        except RuntimeError as error:
+            log = process.log_tail()  # before waiting: that removes the directory
+            process.kill()
+            process.wait()
+            raise RuntimeError(f"{error}: {log or 'no log'}") from error
     return process
 
 
-def wait_for_redis(port: int) -> None:
-    def ping() -> bool:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
+def wait_for_redis(port: int, *, tls: RedisTls | None = None, timeout: float = 20.0) -> None:
+    """Wait until the redis-server on ``port`` answers, give it every slot if it has none (a one-node
+    cluster), and wait until it reports ``cluster_state:ok``."""
+    import redis
 
-    wait_until(ping, "redis-server")
+    # Our own child, reached by address: its certificate chain is checked, not the names it is for.
+    security: dict[str, Any] = (
+        {"ssl": True, "ssl_ca_certs": str(tls.ca), "ssl_check_hostname": False} if tls else {}
+    )
+    admin: Any = redis.Redis(  # a plain client: the node is not a working cluster yet
+        host="127.0.0.1", port=port, protocol=2, socket_connect_timeout=1, socket_timeout=2, **security
+    )
+
+    def cluster_info() -> dict[str, str]:
+        raw = admin.execute_command("CLUSTER", "INFO")
+        text = raw.decode() if isinstance(raw, bytes) else str(raw)
+        return dict(line.split(":", 1) for line in text.split() if ":" in line)
+
+    try:
+        wait_until(admin.ping, "redis-server", timeout)
+        if cluster_info().get("cluster_slots_assigned") == "0":
+            admin.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, REDIS_CLUSTER_SLOTS - 1)
+        wait_until(lambda: cluster_info().get("cluster_state") == "ok", "the redis cluster", timeout)
+    finally:
+        admin.close()
 
 
 def start_moto(port: int, *, wait: bool = True) -> subprocess.Popen[bytes]:
@@ -99,9 +260,9 @@ def local_environment(moto_port: int, redis_port: int, suffix: str) -> dict[str,
     return {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": REGION,
         "AWS_DEFAULT_REGION": REGION,
         "DOCPIPE_AWS_ENDPOINT_URL": f"http://127.0.0.1:{moto_port}",
-        "DOCPIPE_AWS_REGION": REGION,
         "DOCPIPE_BUCKET": f"docpipe-local-{suffix}",
         "DOCPIPE_JOBS_TABLE": f"docpipe-jobs-{suffix}",
         "DOCPIPE_QUEUE_URL": f"http://127.0.0.1:{moto_port}/{ACCOUNT}/docpipe-render-{suffix}",
@@ -400,8 +561,15 @@ class MetricsPerRequest:
 def local_app(pipeline_factory: Any) -> Any:
     """The submit and status routers on one app, as the local stack serves them."""
     from docpipe.api import create_app, status_router, submit_router
+    from docpipe.settings import get_settings
 
-    return MetricsPerRequest(create_app(submit_router(), status_router(), pipeline_factory=pipeline_factory))
+    app = create_app(
+        submit_router(),
+        status_router(),
+        pipeline_factory=pipeline_factory,
+        cors_origins=get_settings().cors_origins,
+    )
+    return MetricsPerRequest(app)
 
 
 def serve_api(host: str, port: int, access_log: bool = False) -> None:
