@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from functools import cache
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DOCPIPE_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="DOCPIPE_", extra="ignore", frozen=True, populate_by_name=True
+    )
 
     bucket: str = Field(min_length=3)
     jobs_table: str = Field(min_length=1)
@@ -32,7 +34,11 @@ class Settings(BaseSettings):
     """Precompiled TeX formats (baked into the render image); empty uses a temp dir."""
     aws_endpoint_url: str = ""
     """Only for the local stack (moto); empty in AWS."""
-    aws_region: str = "us-east-1"
+    aws_region: str = Field(min_length=1, validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"))
+    """The region the code runs in, as Lambda (AWS_REGION) or the local stack sets it: never a default,
+    so clients and presigned links always speak to the region the stack was deployed to."""
+    cors_origins: list[str] = Field(default_factory=list)
+    """Browser origins allowed to call the API (a JSON list); empty answers no CORS at all."""
     local_tenant: str = "local"
     """Tenant for requests that carry no API key (the local stack)."""
 

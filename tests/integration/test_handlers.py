@@ -8,13 +8,16 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import pytest
+
 from docpipe.devstack import DevStack, LambdaContext
 
 ROOT = Path(__file__).resolve().parents[2]
+API_EVENTS = ("submit", "status", "health")
 
 
-def load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"handler_{name}", ROOT / "functions" / name / "handler.py")
+def load_file(module_name: str, path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(module_name, path)
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -22,8 +25,24 @@ def load(name: str) -> ModuleType:
     return module
 
 
+def load(name: str) -> ModuleType:
+    return load_file(f"handler_{name}", ROOT / "functions" / name / "handler.py")
+
+
 def event(name: str) -> dict[str, Any]:
     return json.loads((ROOT / "events" / f"{name}.json").read_text())
+
+
+# The stage the CDK app deploys (infra/ is not an installed package; its constants need no CDK).
+STAGE: str = load_file("docpipe_infra_constants", ROOT / "infra" / "docpipe_infra" / "constants.py").API_STAGE
+
+
+@pytest.mark.parametrize("name", API_EVENTS)
+def test_fixture_events_use_the_deployed_stage(name: str) -> None:
+    context = event(name)["requestContext"]
+    assert context["stage"] == STAGE
+    # API Gateway gives the function the path without the stage; the client saw it with the stage.
+    assert context["path"] == f"/{STAGE}{event(name)['path']}"
 
 
 def test_submit_status_render_handlers_with_fixture_events(stack: DevStack) -> None:
@@ -34,8 +53,8 @@ def test_submit_status_render_handlers_with_fixture_events(stack: DevStack) -> N
     assert response["statusCode"] == 202, response
     job_id = json.loads(response["body"])["job_id"]
     # The stage is in the path the client sees: the status link must keep it.
-    assert json.loads(response["body"])["status_url"] == f"/prod/v1/jobs/{job_id}"
-    assert response["headers"]["location"] == f"/prod/v1/jobs/{job_id}"
+    assert json.loads(response["body"])["status_url"] == f"/{STAGE}/v1/jobs/{job_id}"
+    assert response["headers"]["location"] == f"/{STAGE}/v1/jobs/{job_id}"
 
     query = event("status")
     query["path"] = f"/v1/jobs/{job_id}"
