@@ -8,8 +8,8 @@ from docpipe.api import create_app, submit_router
 from docpipe.observability import logger, metrics, tracer
 from docpipe.settings import get_settings
 
-get_settings()  # configuration errors surface at cold start, not on the first request
-asgi = Mangum(create_app(submit_router()), lifespan="off")
+settings = get_settings()  # configuration errors surface at cold start, not on the first request
+asgi = Mangum(create_app(submit_router(), cors_origins=settings.cors_origins), lifespan="off")
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, Fn, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -32,6 +32,9 @@ _ACCESS_LOG_FIELDS = {
     "xrayTraceId": "$context.xrayTraceId",
     "error": "$context.error.message",
 }
+# Headers a browser may read on API Gateway's own error answers: the request id to quote and the
+# error type (missing key, throttled, ...). The functions expose their own (src/docpipe/api.py).
+_GATEWAY_EXPOSE_HEADERS = ("x-amzn-RequestId", "x-amzn-ErrorType")
 
 
 class Api(Construct):
@@ -43,6 +46,9 @@ class Api(Construct):
     Body size: API Gateway's own limit is 10 MB and cannot be lowered; the application rejects bodies
     over 256 KiB itself (413). The gateway's request validator only checks that POST bodies are JSON
     objects and that path parameters are present, so malformed calls never cost a Lambda invocation.
+
+    CORS, when origins are configured: API Gateway answers the preflights and adds the headers to its
+    own errors (gateway responses); the functions add them to everything they answer.
     """
 
     def __init__(
@@ -80,6 +86,8 @@ class Api(Construct):
             ),
             default_cors_preflight_options=_cors(cors_origins),
         )
+        self._own_execution_logs(log_retention=log_retention, removal_policy=removal_policy)
+        self._add_cors_gateway_responses(cors_origins)
         self._validator = self.api.add_request_validator(
             "Validator", validate_request_body=True, validate_request_parameters=True
         )
@@ -100,6 +108,52 @@ class Api(Construct):
             api_stages=[apigw.UsagePlanPerApiStage(api=self.api, stage=self.api.deployment_stage)],
         )
         self._acknowledge()
+
+    def _own_execution_logs(
+        self, *, log_retention: logs.RetentionDays, removal_policy: RemovalPolicy
+    ) -> None:
+        """Execution logging (level ERROR) writes to a group API Gateway creates itself, under a name it
+        chooses, outside the stack and without retention. The stack creates that group first, with that
+        exact name, so it has a retention and goes with the stack. The stage depends on it: the group
+        exists before logging starts and is deleted only after the stage is gone."""
+        execution_logs = logs.LogGroup(
+            self,
+            "ExecutionLogs",
+            log_group_name=Fn.join(
+                "", ["API-Gateway-Execution-Logs_", self.api.rest_api_id, "/", c.API_STAGE]
+            ),
+            retention=log_retention,
+            removal_policy=removal_policy,
+        )
+        self.api.deployment_stage.node.add_dependency(execution_logs)
+
+    def _add_cors_gateway_responses(self, origins: Sequence[str]) -> None:
+        """CORS headers on the errors API Gateway answers itself: 403 missing or unknown key, 429
+        throttled, 413 too large, 400 from the validator, 5xx when a function fails or times out.
+        Without them the browser hides the status from the client, which then cannot tell a throttle
+        from a network failure.
+
+        One origin: that origin, as a static value. Several: gateway responses cannot run the check the
+        preflight's mapping template runs, so the caller's Origin is reflected, for any origin, with
+        ``Vary: Origin``. That lets any site read these error bodies, which is harmless: they are fixed
+        texts ("Forbidden", "Too Many Requests", ...) with no tenant data, no credentials are allowed,
+        and a browser never attaches an API key by itself. The alternative, a single static origin,
+        would leave every other configured origin with opaque errors. Reflecting rather than "*" keeps
+        these answers shaped like the functions' (one origin, Vary: Origin).
+        """
+        if not origins:
+            return
+        headers = {"Access-Control-Expose-Headers": f"'{','.join(_GATEWAY_EXPOSE_HEADERS)}'"}
+        if len(origins) == 1:
+            headers["Access-Control-Allow-Origin"] = f"'{origins[0]}'"
+        else:
+            headers["Access-Control-Allow-Origin"] = "method.request.header.Origin"
+            headers["Vary"] = "'Origin'"
+        for response_id, response_type in (
+            ("Default4xx", apigw.ResponseType.DEFAULT_4_XX),
+            ("Default5xx", apigw.ResponseType.DEFAULT_5_XX),
+        ):
+            self.api.add_gateway_response(response_id, type=response_type, response_headers=headers)
 
     def _add_route(self, method: str, path: str, integration: apigw.Integration) -> None:
         resource = self.api.root.resource_for_path(path)
@@ -142,6 +196,7 @@ def _cors(origins: Sequence[str]) -> apigw.CorsOptions | None:
     return apigw.CorsOptions(
         allow_origins=list(origins),
         allow_methods=sorted({method for method, _, _ in c.ROUTES} | {"OPTIONS"}),
-        allow_headers=["Content-Type", c.API_KEY_HEADER],
+        # What a browser client sends: the API key, and the submit's optional Idempotency-Key.
+        allow_headers=["Content-Type", c.API_KEY_HEADER, "Idempotency-Key"],
         max_age=Duration.hours(1),
     )

@@ -56,6 +56,10 @@ class DeployConfig:
     api_rate_limit: float = c.DEFAULT_API_RATE_LIMIT
     api_burst_limit: int = c.DEFAULT_API_BURST_LIMIT
     cors_origins: tuple[str, ...] = ()
+    # Off by default: an X-Ray interface endpoint costs ~$14.60/month (2 AZs x $0.01/h) plus $0.01/GB,
+    # more than the rest of an idle stack. Tracing stays on either way; without the endpoint traces
+    # hold only the segments Lambda and API Gateway send themselves (network.py).
+    xray_endpoint: bool = False
 
     def __post_init__(self) -> None:
         _check(self.retention_days >= 1, c.CTX_RETENTION_DAYS, "must be at least 1 day")
@@ -106,6 +110,9 @@ class DeployConfig:
             api_rate_limit=_as_float(node, c.CTX_API_RATE_LIMIT, c.DEFAULT_API_RATE_LIMIT),
             api_burst_limit=_as_int(node, c.CTX_API_BURST_LIMIT, c.DEFAULT_API_BURST_LIMIT),
             cors_origins=_as_list(node.try_get_context(c.CTX_CORS_ORIGINS)),
+            xray_endpoint=_as_bool(
+                node.try_get_context(c.CTX_XRAY_ENDPOINT), c.CTX_XRAY_ENDPOINT, default=False
+            ),
         )
 
 

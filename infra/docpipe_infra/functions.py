@@ -2,15 +2,18 @@
 
 Each function gets its own role with only the calls its handler makes; none gets the AWS managed
 execution policies, whose log permissions cover every log group in the account.
+
+Also the log groups of the functions CDK itself adds to back custom resources (``CustomResourceLogs``).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TypedDict, cast
 
-from aws_cdk import Duration, IgnoreMode, RemovalPolicy
+from aws_cdk import CfnResource, CustomResourceProviderBase, Duration, IgnoreMode, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr_assets as ecr_assets
@@ -77,6 +80,7 @@ class Functions(Construct):
         render_arch: str,
         render_max_concurrency: int,
         render_reserved_concurrency: int | None,
+        cors_origins: Sequence[str],
     ) -> None:
         super().__init__(scope, construct_id)
         self._bucket = bucket
@@ -100,9 +104,17 @@ class Functions(Construct):
             c.ENV_METRICS_NAMESPACE: c.METRICS_NAMESPACE,
             c.ENV_LOG_LEVEL: c.LOG_LEVEL,
         }
-        self.submit = self._zip_function(c.SUBMIT, bundle=bundle, description="POST /v1/documents")
+        # The API functions answer browsers themselves (CORS headers on every answer, errors included);
+        # always set, as [] when no origins are configured, so the template says what the app does.
+        http_environment = {c.ENV_CORS_ORIGINS: json.dumps(list(cors_origins))}
+        self.submit = self._zip_function(
+            c.SUBMIT, bundle=bundle, description="POST /v1/documents", environment=http_environment
+        )
         self.status = self._zip_function(
-            c.STATUS, bundle=bundle, description="jobs, templates, schema, health"
+            c.STATUS,
+            bundle=bundle,
+            description="jobs, templates, schema, health",
+            environment=http_environment,
         )
         self.render = self._render_function(
             arch=render_arch, reserved_concurrency=render_reserved_concurrency
@@ -114,7 +126,9 @@ class Functions(Construct):
 
     # --- functions ----------------------------------------------------------------------------------
 
-    def _zip_function(self, name: str, *, bundle: bool, description: str) -> lambda_.Function:
+    def _zip_function(
+        self, name: str, *, bundle: bool, description: str, environment: Mapping[str, str]
+    ) -> lambda_.Function:
         function = lambda_.Function(
             self,
             name.capitalize(),
@@ -125,7 +139,7 @@ class Functions(Construct):
             code=python_function_code(function_name=name, install_dependencies=bundle),
             memory_size=c.API_FUNCTION_MEMORY_MB,
             timeout=Duration.seconds(c.API_FUNCTION_TIMEOUT_SECONDS),
-            **self._common(name),
+            **self._common(name, extra_environment=environment),
         )
         nag.acknowledge(
             function,
@@ -137,6 +151,14 @@ class Functions(Construct):
 
     def _render_function(self, *, arch: str, reserved_concurrency: int | None) -> lambda_.DockerImageFunction:
         architecture, platform = _ARCHITECTURES[arch]
+        # Lambda accepts a single image manifest, never an image index. BuildKit wraps an image in an
+        # index when it attaches attestations (provenance by default in current buildx) or builds more
+        # than one platform. aws-cdk-lib's image asset has no attestation switch (its options only
+        # become `docker build` flags: outputs, cache, build args/contexts/secrets, none of which turns
+        # attestations off); the CDK CLI's asset publisher runs `docker build` with
+        # BUILDX_NO_DEFAULT_ATTESTATIONS=1 and `make deploy` exports it too. Here: one platform, and
+        # no outputs or cache exports that would need another builder than Docker's own. The infra
+        # tests pin both through the asset manifest and the pinned CLI.
         code = lambda_.DockerImageCode.from_image_asset(
             str(c.REPO_ROOT),
             file=c.RENDER_DOCKERFILE,
@@ -315,3 +337,36 @@ def dockerignore_patterns(path: Path) -> list[str]:
     """The patterns of a .dockerignore file, without comments and blank lines."""
     lines = (line.strip() for line in path.read_text().splitlines())
     return [line for line in lines if line and not line.startswith("#")]
+
+
+class CustomResourceLogs(Construct):
+    """Log groups for the Lambda functions CDK adds to the stack to back its custom resources (today:
+    emptying the buckets before deletion, stripping the default security group's rules).
+
+    Left alone, Lambda creates ``/aws/lambda/<function name>`` on their first invocation, outside the
+    stack, without retention, and it outlives ``cdk destroy``. Each provider function is pointed at a
+    group the stack owns instead (``LoggingConfig``, as for our own functions): the function depends on
+    its group, so the group exists before any custom resource invokes it and is deleted only after
+    the function, on teardown. Create this last in the stack: it adopts the providers that exist.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        log_retention: logs.RetentionDays,
+        removal_policy: RemovalPolicy,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        # Providers are singletons directly under the stack, with ids like
+        # "Custom::S3AutoDeleteObjectsCustomResourceProvider"; their function is the child "Handler".
+        for provider in Stack.of(self).node.children:
+            if not isinstance(provider, CustomResourceProviderBase):
+                continue
+            handler = provider.node.find_child("Handler")
+            assert isinstance(handler, CfnResource)
+            assert handler.cfn_resource_type == "AWS::Lambda::Function"
+            name = provider.node.id.removeprefix("Custom::").removesuffix("CustomResourceProvider")
+            log_group = logs.LogGroup(self, name, retention=log_retention, removal_policy=removal_policy)
+            handler.add_property_override("LoggingConfig.LogGroup", log_group.log_group_name)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -20,6 +20,8 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, TypeAdapter
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp
 
 from docpipe import catalog, validation
 from docpipe.errors import (
@@ -47,6 +49,16 @@ _STATUS_CODES: dict[type[DocpipeError], int] = {
     DependencyUnavailable: 503,
 }
 
+# CORS, when origins are configured. Preflights: in AWS API Gateway answers them (infra/docpipe_infra/
+# api.py) with the same methods and headers; locally this app does. Answers: the app adds the headers
+# to every answer it gives, errors included. Exposed: what a browser client must read besides the body
+# (Location of a queued job, Retry-After of a 503, Allow of a 405) and the id API Gateway puts on
+# every answer, to quote when reporting a problem.
+_CORS_ALLOW_METHODS = ("GET", "POST", "DELETE")
+_CORS_ALLOW_HEADERS = ("Content-Type", "X-Api-Key", "Idempotency-Key")
+_CORS_EXPOSE_HEADERS = ("Location", "Retry-After", "Allow", "x-amzn-RequestId")
+_CORS_MAX_AGE_SECONDS = 3600
+
 PipelineFactory = Callable[[], Pipeline]
 
 
@@ -67,8 +79,8 @@ def tenant_of(request: Request) -> str:
 
 
 def public_prefix(request: Request) -> str:
-    """The path prefix clients reach the API under: ``/prod`` on API Gateway's default URL, where the
-    stage is part of the path the client sees but not of the path the function is given."""
+    """The path prefix clients reach the API under: the stage (``/api``) on API Gateway's default URL,
+    where the stage is part of the path the client sees but not of the path the function is given."""
     event = request.scope.get("aws.event") or {}
     seen = str((event.get("requestContext") or {}).get("path") or "")
     given = str(event.get("path") or "")
@@ -376,10 +388,43 @@ def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
     return build
 
 
+class _App(FastAPI):
+    """FastAPI with CORS outside everything else.
+
+    Starlette runs the ``Exception`` handler (our 500 answer) in its outermost middleware, so a
+    CORSMiddleware added the usual way would leave 500s without CORS headers and the browser would hide
+    them from the client. Wrapping the whole stack gives every answer the same headers.
+    """
+
+    cors_origins: tuple[str, ...] = ()
+
+    def build_middleware_stack(self) -> ASGIApp:
+        app = super().build_middleware_stack()
+        if not self.cors_origins:
+            return app
+        return CORSMiddleware(
+            app,
+            allow_origins=self.cors_origins,
+            allow_methods=_CORS_ALLOW_METHODS,
+            allow_headers=_CORS_ALLOW_HEADERS,
+            expose_headers=_CORS_EXPOSE_HEADERS,
+            max_age=_CORS_MAX_AGE_SECONDS,
+        )
+
+
 def create_app(
-    *routers: APIRouter, pipeline_factory: PipelineFactory = default_pipeline, local_tenant: str = "local"
+    *routers: APIRouter,
+    pipeline_factory: PipelineFactory = default_pipeline,
+    local_tenant: str = "local",
+    cors_origins: Sequence[str] = (),
 ) -> FastAPI:
-    app = FastAPI(title="docpipe", version="1.0", description="Résumé and cover-letter JSON to PDF.")
+    """The app over ``routers``.
+
+    ``cors_origins``: browser origins whose answers carry CORS headers (the handlers and the local
+    stack pass ``Settings.cors_origins``); none, no CORS headers at all.
+    """
+    app = _App(title="docpipe", version="1.0", description="Résumé and cover-letter JSON to PDF.")
+    app.cors_origins = tuple(cors_origins)
     app.state.pipeline_factory = pipeline_factory
     app.state.local_tenant = local_tenant
     for router in routers:

@@ -23,6 +23,8 @@ def test_defaults() -> None:
     assert config.log_retention_days == c.DEFAULT_LOG_RETENTION_DAYS
     assert config.render_reserved_concurrency is None
     assert config.cors_origins == ()
+    # ~$14.60/month for an interface endpoint in 2 AZs: opt-in (traces keep Lambda's own segments).
+    assert config.xray_endpoint is False
 
 
 def test_strings_from_the_command_line() -> None:
@@ -37,6 +39,7 @@ def test_strings_from_the_command_line() -> None:
             c.CTX_API_BURST_LIMIT: "40",
             c.CTX_CORS_ORIGINS: "https://a.example, https://b.example",
             c.CTX_RENDER_ARCH: "x86_64",
+            c.CTX_XRAY_ENDPOINT: "true",
         }
     )
     assert config.prod is True
@@ -47,13 +50,20 @@ def test_strings_from_the_command_line() -> None:
     assert (config.api_rate_limit, config.api_burst_limit) == (2.5, 40)
     assert config.cors_origins == ("https://a.example", "https://b.example")
     assert config.render_arch == "x86_64"
+    assert config.xray_endpoint is True
 
 
 def test_json_values_from_cdk_json() -> None:
     config = config_from(
-        {c.CTX_PROD: True, c.CTX_CORS_ORIGINS: ["https://a.example"], c.CTX_LOG_RETENTION_DAYS: 30}
+        {
+            c.CTX_PROD: True,
+            c.CTX_CORS_ORIGINS: ["https://a.example"],
+            c.CTX_LOG_RETENTION_DAYS: 30,
+            c.CTX_XRAY_ENDPOINT: True,
+        }
     )
     assert config.prod is True
+    assert config.xray_endpoint is True
     assert config.cors_origins == ("https://a.example",)
     assert config.log_retention_days == 30
 
@@ -70,6 +80,7 @@ def test_json_values_from_cdk_json() -> None:
         # reserving fewer than the poller may run throttles messages into the DLQ
         {c.CTX_RENDER_MAX_CONCURRENCY: "10", c.CTX_RENDER_RESERVED_CONCURRENCY: "5"},
         {c.CTX_API_BURST_LIMIT: "0"},
+        {c.CTX_XRAY_ENDPOINT: "sometimes"},
     ],
 )
 def test_invalid_values_stop_the_synth(context: dict[str, Any]) -> None:
