@@ -11,11 +11,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 # One TeX package list for the Makefile and the render image (layers/texlive/Dockerfile).
 TEX_PACKAGES := $(shell grep -v '^\s*\#' layers/texlive/packages.txt | grep -v '^\s*$$')
-APT_PACKAGES := $(TEX_PACKAGES) poppler-utils redis-server
+APT_PACKAGES := $(TEX_PACKAGES) poppler-utils redis-server bubblewrap strace openssl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STAMP := $(VENV)/.setup-done
 
-.PHONY: help setup demo dev test lint synth bench loadtest soak fonts clean
+.PHONY: help setup demo dev test lint synth deploy destroy bench loadtest soak fonts clean
 
 help:
 	@echo "make setup     install apt packages, uv and the venv (idempotent)"
@@ -24,6 +24,8 @@ help:
 	@echo "make test      lint + the whole test suite (starts Redis and moto itself)"
 	@echo "make lint      ruff + mypy"
 	@echo "make synth     synthesize the CDK app (no Docker, no AWS credentials)"
+	@echo "make deploy    deploy to your AWS account and region (CDK_FLAGS='-c docpipe:prod=true ...')"
+	@echo "make destroy   delete the stack, then list what is left and how to remove it"
 	@echo "make bench     engine and pipeline benchmarks"
 	@echo "make loadtest  locust against the local stack (SCENARIO= USERS= DURATION=)"
 	@echo "make soak      chaos soak through the local stack (JOBS=300); fails if a job is lost or duplicated"
@@ -66,6 +68,14 @@ synth: setup
 	$(BIN)/cfn-lint --ignore-checks W3005 -- cdk.out/Docpipe.template.json
 	$(BIN)/hadolint layers/texlive/Dockerfile
 	@echo "synth ok: cdk.out/Docpipe.template.json"
+
+# The only targets that need AWS credentials (and, for deploy, a Docker daemon to build the render
+# image). Both take the same CDK_FLAGS (context keys, see the README) as synth.
+deploy: setup
+	PYTHONPATH=infra $(BIN)/python -m docpipe_infra.lifecycle deploy $(CDK_FLAGS)
+
+destroy: setup
+	PYTHONPATH=infra $(BIN)/python -m docpipe_infra.lifecycle destroy $(CDK_FLAGS)
 
 bench: setup
 	$(BIN)/python loadtest/bench.py

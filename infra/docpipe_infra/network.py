@@ -12,7 +12,8 @@ from docpipe_infra import constants as c
 
 class Network(Construct):
     """Two AZs of isolated subnets. The functions reach S3 and DynamoDB through gateway endpoints
-    (free), SQS through one interface endpoint, and Redis through the cache security group.
+    (free), SQS through one interface endpoint, and Redis through the cache security group; X-Ray
+    through another interface endpoint when ``xray_endpoint`` is set.
 
     There is no NAT gateway and no internet gateway: nothing here calls the internet, and a NAT would
     cost more per month than the rest of the stack at low volume. Presigning S3 URLs is local
@@ -26,6 +27,7 @@ class Network(Construct):
         *,
         removal_policy: RemovalPolicy,
         log_retention: logs.RetentionDays,
+        xray_endpoint: bool,
     ) -> None:
         super().__init__(scope, construct_id)
         self.vpc = ec2.Vpc(
@@ -47,7 +49,7 @@ class Network(Construct):
         self._add_flow_log(removal_policy=removal_policy, log_retention=log_retention)
         self.function_security_group = self._function_security_group()
         self.cache_security_group = self._cache_security_group()
-        self._add_endpoints()
+        self._add_endpoints(xray=xray_endpoint)
 
     def _add_flow_log(self, *, removal_policy: RemovalPolicy, log_retention: logs.RetentionDays) -> None:
         # Rejected flows only: they are what explains a function that cannot reach Redis or an
@@ -85,7 +87,7 @@ class Network(Construct):
         self.function_security_group.add_egress_rule(group, ec2.Port.tcp(c.CACHE_PORT), "docpipe cache")
         return group
 
-    def _add_endpoints(self) -> None:
+    def _add_endpoints(self, *, xray: bool) -> None:
         for name, service in (
             ("S3", ec2.GatewayVpcEndpointAwsService.S3),
             ("DynamoDb", ec2.GatewayVpcEndpointAwsService.DYNAMODB),
@@ -102,11 +104,22 @@ class Network(Construct):
             self.function_security_group, ec2.Port.tcp(c.HTTPS_PORT), "docpipe functions"
         )
         # boto3 calls sqs.<region>.amazonaws.com; private DNS points that name at the endpoint.
-        self.vpc.add_interface_endpoint(
-            "SqsEndpoint",
-            service=ec2.InterfaceVpcEndpointAwsService.SQS,
-            subnets=self.subnets,
-            security_groups=[endpoint_group],
-            private_dns_enabled=True,
-            open=False,
-        )
+        interface_endpoints: list[tuple[str, ec2.IInterfaceVpcEndpointService]] = [
+            ("SqsEndpoint", ec2.InterfaceVpcEndpointAwsService.SQS)
+        ]
+        if xray:
+            # The X-Ray daemon inside each traced function sends its segments (the handler's own and
+            # the AWS SDK calls it traces) to xray.<region>.amazonaws.com through the function's VPC
+            # interface; isolated subnets have no route there. Without this endpoint a trace holds
+            # only what Lambda and API Gateway send themselves. Cost: an interface endpoint is billed
+            # per AZ-hour, $0.01 x 2 AZs x 730 h = ~$14.60/month, plus $0.01/GB, hence opt-in.
+            interface_endpoints.append(("XRayEndpoint", ec2.InterfaceVpcEndpointAwsService.XRAY))
+        for endpoint_id, interface_service in interface_endpoints:
+            self.vpc.add_interface_endpoint(
+                endpoint_id,
+                service=interface_service,
+                subnets=self.subnets,
+                security_groups=[endpoint_group],
+                private_dns_enabled=True,
+                open=False,
+            )

@@ -11,7 +11,7 @@ from docpipe_infra import constants as c
 from docpipe_infra.api import Api
 from docpipe_infra.cache import Cache
 from docpipe_infra.config import DeployConfig
-from docpipe_infra.functions import Functions
+from docpipe_infra.functions import CustomResourceLogs, Functions
 from docpipe_infra.monitoring import Monitoring
 from docpipe_infra.network import Network
 from docpipe_infra.queue import RenderQueue
@@ -36,7 +36,13 @@ class DocpipeStack(Stack):
             )
         removal_policy = RemovalPolicy.RETAIN if config.prod else RemovalPolicy.DESTROY
 
-        network = Network(self, "Network", removal_policy=removal_policy, log_retention=config.log_retention)
+        network = Network(
+            self,
+            "Network",
+            removal_policy=removal_policy,
+            log_retention=config.log_retention,
+            xray_endpoint=config.xray_endpoint,
+        )
         cache = Cache(
             self, "Cache", subnet_ids=network.subnet_ids, security_group=network.cache_security_group
         )
@@ -64,6 +70,7 @@ class DocpipeStack(Stack):
             render_arch=config.render_arch,
             render_max_concurrency=config.render_max_concurrency,
             render_reserved_concurrency=config.render_reserved_concurrency,
+            cors_origins=config.cors_origins,
         )
         api = Api(
             self,
@@ -83,6 +90,10 @@ class DocpipeStack(Stack):
             dead_letter_queue=queue.dead_letter_queue,
             render=functions.render,
             functions=[functions.submit, functions.status, functions.render],
+        )
+        # Last: it gives a log group to the custom-resource functions the constructs above made CDK add.
+        CustomResourceLogs(
+            self, "CustomResourceLogs", log_retention=config.log_retention, removal_policy=removal_policy
         )
 
         # Construct ids directly under the stack are the outputs' logical ids.

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match
 from docpipe_infra import constants as c
-from infra_support import Synth
+from infra_support import REPO_ROOT, Synth, synthesize
 
 REQUIRED_ENVIRONMENT = {
     c.ENV_PRESIGN_SECONDS: "900",
@@ -94,6 +95,33 @@ def render_queues(synth: Synth) -> tuple[tuple[str, dict[str, Any]], tuple[str, 
     return queue, dlq
 
 
+@pytest.fixture(scope="module")
+def options_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """The opt-in features the other two variants leave off: several CORS origins, the X-Ray endpoint."""
+    return synthesize(
+        tmp_path_factory.mktemp("cdk-options"),
+        {c.CTX_CORS_ORIGINS: "https://app.example,https://admin.example", c.CTX_XRAY_ENDPOINT: "true"},
+    )
+
+
+def environment(synth: Synth, name: str) -> dict[str, Any]:
+    variables: dict[str, Any] = synth.template_json["Resources"][c.FUNCTION_LOGICAL_IDS[name]]["Properties"][
+        "Environment"
+    ]["Variables"]
+    return variables
+
+
+def gateway_responses(synth: Synth) -> dict[str, dict[str, Any]]:
+    """Response type -> the headers API Gateway adds to its own answers of that type."""
+    return {
+        r["Properties"]["ResponseType"]: {
+            name.removeprefix("gatewayresponse.header."): value
+            for name, value in r["Properties"]["ResponseParameters"].items()
+        }
+        for r in synth.resources("AWS::ApiGateway::GatewayResponse").values()
+    }
+
+
 def api_paths(synth: Synth) -> dict[str, str]:
     """Logical id of each API Gateway resource -> its full path."""
     resources = synth.resources("AWS::ApiGateway::Resource")
@@ -123,16 +151,18 @@ def test_resource_counts(synth: Synth) -> None:
         "AWS::EC2::NatGateway": 0,
         "AWS::EC2::InternetGateway": 0,
         "AWS::EC2::Route": 0,
-        "AWS::EC2::VPCEndpoint": 3,
+        "AWS::EC2::VPCEndpoint": 3,  # no X-Ray endpoint unless asked for
         "AWS::EC2::FlowLog": 1,
         "AWS::ApiGateway::RestApi": 1,
         "AWS::ApiGateway::Method": len(c.ROUTES),
         "AWS::ApiGateway::UsagePlan": 1,
+        "AWS::ApiGateway::GatewayResponse": 0,  # no CORS unless origins are configured
         "AWS::Lambda::EventSourceMapping": 1,
-        "AWS::CloudWatch::Alarm": 4,
+        # DLQ, queue age, render errors, API 5xx rate, persistent cache errors (test_infra_cache_monitoring)
+        "AWS::CloudWatch::Alarm": 5,
         "AWS::CloudWatch::Dashboard": 1,
-        # three functions, API access logs, VPC flow logs
-        "AWS::Logs::LogGroup": 5,
+        # three functions, API access and execution logs, VPC flow logs, CDK's two providers
+        "AWS::Logs::LogGroup": 8,
     }
     for resource_type, count in expected.items():
         synth.template.resource_count_is(resource_type, count)
@@ -165,6 +195,19 @@ def test_vpc_has_isolated_subnets_and_endpoints(synth: Synth) -> None:
     assert any(".s3" in name for _, name in kinds)
     assert any(".dynamodb" in name for _, name in kinds)
     assert any(".sqs" in name for kind, name in kinds if kind == "Interface")
+    assert not any(".xray" in name for _, name in kinds)  # opt-in: docpipe:xrayEndpoint
+
+
+def test_xray_endpoint_when_asked_for(options_synth: Synth) -> None:
+    endpoints = [e["Properties"] for e in options_synth.resources("AWS::EC2::VPCEndpoint").values()]
+    (xray,) = [e for e in endpoints if ".xray" in json.dumps(e["ServiceName"])]
+    (sqs,) = [e for e in endpoints if ".sqs" in json.dumps(e["ServiceName"])]
+    assert xray["VpcEndpointType"] == "Interface"
+    # The SDK and the X-Ray daemon call the public name; private DNS points it at the endpoint.
+    assert xray["PrivateDnsEnabled"] is True
+    # Same subnets and security group as the SQS endpoint: reachable from the functions on 443 only.
+    assert sorted(xray["SubnetIds"], key=str) == sorted(sqs["SubnetIds"], key=str)
+    assert xray["SecurityGroupIds"] == sqs["SecurityGroupIds"]
 
 
 def test_only_the_functions_reach_the_cache(synth: Synth) -> None:
@@ -347,6 +390,8 @@ def test_function_environment(synth: Synth, name: str) -> None:
     assert (c.ENV_FORMAT_DIR in env) == (name == c.RENDER)
     if name == c.RENDER:
         assert env[c.ENV_FORMAT_DIR] == "/opt/docpipe/formats"
+    # The API functions always say which origins they answer (none by default); render answers no one.
+    assert env.get(c.ENV_CORS_ORIGINS) == (None if name == c.RENDER else "[]")
 
 
 @pytest.mark.parametrize("name", [c.SUBMIT, c.STATUS])
@@ -356,6 +401,27 @@ def test_zip_functions(synth: Synth, name: str) -> None:
     assert props["Architectures"] == ["arm64"]
     assert props["Handler"] == "handler.handler"
     assert "S3Key" in props["Code"]
+
+
+def test_render_image_builds_as_one_manifest(synth: Synth) -> None:
+    """Lambda rejects an image index. Nothing the asset passes to `docker build` may produce one or
+    need another builder: one platform, no outputs, cache exports, build contexts or secrets."""
+    (image,) = synth.assets_manifest()["dockerImages"].values()
+    assert image["source"] == {
+        "directory": image["source"]["directory"],
+        "dockerFile": c.RENDER_DOCKERFILE,
+        "platform": "linux/arm64",
+    }
+
+
+def test_pinned_cdk_cli_builds_images_without_attestations() -> None:
+    """The asset cannot switch attestations off (aws-cdk-lib has no option for it); the CLI's asset
+    publisher does, with BUILDX_NO_DEFAULT_ATTESTATIONS=1 on its `docker build`. A CLI upgrade that
+    dropped it would push an image index that Lambda refuses."""
+    cli = REPO_ROOT / "infra" / "node_modules" / "aws-cdk" / "lib" / "index.js"
+    if not cli.exists():
+        pytest.fail(f"CDK CLI missing at {cli}: run `npm ci --prefix infra`")
+    assert re.search(r"BUILDX_NO_DEFAULT_ATTESTATIONS[\"']?\s*:\s*[\"']1[\"']", cli.read_text())
 
 
 def test_render_function_is_a_container_image(synth: Synth) -> None:
@@ -487,12 +553,77 @@ def test_stage_logs_and_traces(synth: Synth) -> None:
     assert props["MethodSettings"][0]["DataTraceEnabled"] is False
 
 
+def test_stage_execution_logs_belong_to_the_stack(synth: Synth) -> None:
+    """API Gateway would create this group itself (execution logging is on) and leave it behind."""
+    api_id = only(synth.resources("AWS::ApiGateway::RestApi"))[0]
+    stage_id, stage = only(synth.resources("AWS::ApiGateway::Stage"))
+    expected_name = {"Fn::Join": ["", ["API-Gateway-Execution-Logs_", {"Ref": api_id}, f"/{c.API_STAGE}"]]}
+    (group_id,) = [
+        logical_id
+        for logical_id, group in synth.resources("AWS::Logs::LogGroup").items()
+        if group["Properties"].get("LogGroupName") == expected_name
+    ]
+    group = synth.template_json["Resources"][group_id]
+    assert group["Properties"]["RetentionInDays"] == c.DEFAULT_LOG_RETENTION_DAYS
+    assert group["DeletionPolicy"] == "Delete"
+    # The group exists before the stage starts logging, and outlives it on teardown.
+    assert group_id in stage["DependsOn"], stage_id
+
+
 def test_no_cors_by_default(synth: Synth) -> None:
     assert not [
         m
         for m in synth.resources("AWS::ApiGateway::Method").values()
         if m["Properties"]["HttpMethod"] == "OPTIONS"
     ]
+    assert not gateway_responses(synth)
+
+
+# --- teardown -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", ["synth", "prod_synth"])
+def test_every_function_logs_to_a_group_of_the_stack(request: pytest.FixtureRequest, variant: str) -> None:
+    """Ours and the ones CDK adds for custom resources (S3 auto-delete, default SG): none may make
+    Lambda create /aws/lambda/<name> outside the stack."""
+    synth: Synth = request.getfixturevalue(variant)
+    groups = synth.resources("AWS::Logs::LogGroup")
+    functions = synth.resources("AWS::Lambda::Function")
+    providers = {
+        r["Properties"]["ServiceToken"]["Fn::GetAtt"][0]
+        for r in synth.template_json["Resources"].values()
+        if r["Type"].startswith("Custom::")
+    }
+    assert providers
+    assert providers <= set(functions)
+    for logical_id, function in functions.items():
+        group_id = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        group = groups[group_id]
+        expected_days = (
+            c.DEFAULT_PROD_LOG_RETENTION_DAYS if variant == "prod_synth" else c.DEFAULT_LOG_RETENTION_DAYS
+        )
+        assert group["Properties"]["RetentionInDays"] == expected_days, logical_id
+        assert group["DeletionPolicy"] == ("Retain" if variant == "prod_synth" else "Delete"), logical_id
+
+
+def test_non_prod_teardown_retains_only_the_account_logging_role(synth: Synth) -> None:
+    """`cdk destroy` of a non-prod stack deletes everything it made, except API Gateway's account-wide
+    CloudWatch role and setting, which other APIs in the account and region may rely on."""
+    retained = {
+        resource["Type"]
+        for resource in synth.template_json["Resources"].values()
+        if resource.get("DeletionPolicy", "Delete") != "Delete"
+    }
+    assert retained == {"AWS::IAM::Role", "AWS::ApiGateway::Account"}
+    (role_id,) = [
+        logical_id
+        for logical_id, r in synth.resources("AWS::IAM::Role").items()
+        if r.get("DeletionPolicy") == "Retain"
+    ]
+    assert role_id.startswith("ApiRestApiCloudWatchRole")
+    # Every log group has a retention, so nothing the stack made keeps data forever.
+    for group in synth.resources("AWS::Logs::LogGroup").values():
+        assert group["Properties"]["RetentionInDays"] == c.DEFAULT_LOG_RETENTION_DAYS
 
 
 # --- monitoring ---------------------------------------------------------------------------------------
@@ -502,7 +633,7 @@ def test_alarms(synth: Synth) -> None:
     alarms = {
         logical_id: a["Properties"] for logical_id, a in synth.resources("AWS::CloudWatch::Alarm").items()
     }
-    by_metric = {props.get("MetricName", "math"): props for props in alarms.values()}
+    by_metric = {props["MetricName"]: props for props in alarms.values() if "MetricName" in props}
     (_, _), (dlq, _) = render_queues(synth)
     assert by_metric["ApproximateNumberOfMessagesVisible"]["Dimensions"][0]["Value"] == {
         "Fn::GetAtt": [dlq, "QueueName"]
@@ -510,11 +641,13 @@ def test_alarms(synth: Synth) -> None:
     assert by_metric["ApproximateNumberOfMessagesVisible"]["Threshold"] == 1
     assert by_metric["ApproximateAgeOfOldestMessage"]["Threshold"] == c.ALARM_OLDEST_MESSAGE_SECONDS
     assert by_metric["Errors"]["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "RenderFunction"}}]
-    math = by_metric["math"]["Metrics"]
-    assert {m["MetricStat"]["Metric"]["MetricName"] for m in math if "MetricStat" in m} == {
-        "5XXError",
-        "Count",
-    }
+    # Math alarms: the API's 5xx rate here; the cache-error alarm has its own tests.
+    math = [
+        {m["MetricStat"]["Metric"]["MetricName"] for m in props["Metrics"] if "MetricStat" in m}
+        for props in alarms.values()
+        if "Metrics" in props
+    ]
+    assert {"5XXError", "Count"} in math
 
 
 def test_dashboard_shows_the_application_metrics(synth: Synth) -> None:
@@ -565,3 +698,38 @@ def test_cors_preflights_are_public(prod_synth: Synth) -> None:
         assert props["ApiKeyRequired"] is False
         headers = props["Integration"]["IntegrationResponses"][0]["ResponseParameters"]
         assert headers["method.response.header.Access-Control-Allow-Origin"] == "'https://app.example'"
+        allowed = headers["method.response.header.Access-Control-Allow-Headers"].strip("'").split(",")
+        assert {"Content-Type", c.API_KEY_HEADER, "Idempotency-Key"} <= set(allowed)
+
+
+@pytest.mark.parametrize("name", [c.SUBMIT, c.STATUS])
+def test_api_functions_know_the_origins(prod_synth: Synth, options_synth: Synth, name: str) -> None:
+    assert json.loads(environment(prod_synth, name)[c.ENV_CORS_ORIGINS]) == ["https://app.example"]
+    assert json.loads(environment(options_synth, name)[c.ENV_CORS_ORIGINS]) == [
+        "https://app.example",
+        "https://admin.example",
+    ]
+
+
+def test_gateway_errors_carry_cors_for_one_origin(prod_synth: Synth) -> None:
+    """403 missing key, 429 throttled, 413, validator 400s and 5xx come from API Gateway itself."""
+    responses = gateway_responses(prod_synth)
+    assert set(responses) == {"DEFAULT_4XX", "DEFAULT_5XX"}
+    for headers in responses.values():
+        assert headers["Access-Control-Allow-Origin"] == "'https://app.example'"
+        assert "Vary" not in headers  # a static value does not vary
+        assert "x-amzn-RequestId" in headers["Access-Control-Expose-Headers"]
+        assert "Access-Control-Allow-Credentials" not in headers
+
+
+def test_gateway_errors_reflect_the_origin_when_there_are_several(options_synth: Synth) -> None:
+    responses = gateway_responses(options_synth)
+    assert set(responses) == {"DEFAULT_4XX", "DEFAULT_5XX"}
+    for headers in responses.values():
+        assert headers["Access-Control-Allow-Origin"] == "method.request.header.Origin"
+        assert headers["Vary"] == "'Origin'"
+        assert "Access-Control-Allow-Credentials" not in headers
+    # The gateway responses take effect with the deployment that includes them.
+    _, deployment = only(options_synth.resources("AWS::ApiGateway::Deployment"))
+    for logical_id in options_synth.resources("AWS::ApiGateway::GatewayResponse"):
+        assert logical_id in deployment["DependsOn"]
