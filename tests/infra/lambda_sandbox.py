@@ -24,7 +24,7 @@ with ``extra_ro_binds`` and pass ``chdir="/var/task"``)::
     subprocess.run(command, check=True, timeout=120)
 
 Needs ``bwrap`` (Debian ``bubblewrap``); as root it works as is, elsewhere it needs unprivileged user
-namespaces. The repository and its venv must not live under /tmp (the sandbox's /tmp hides it).
+namespaces. A repository or venv under /tmp (a fresh clone) is bound back read-only over the sandbox's /tmp.
 """
 
 from __future__ import annotations
@@ -169,6 +169,8 @@ def lambda_sandbox_command(
 
     command = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
     command += ["--bind", str(tmp_dir), "/tmp"]
+    for path in _hidden_by_tmp():
+        command += ["--ro-bind", str(path), str(path)]
     shadowed: list[Path] = []
     for _, _, dest in binds:
         command += _make_room_for(dest, shadowed)
@@ -183,6 +185,16 @@ def lambda_sandbox_command(
     for name, value in env.items():
         command += ["--setenv", name, value]
     return [*command, "--", *map(str, argv)]
+
+
+def _hidden_by_tmp() -> list[Path]:
+    """The repository and the interpreter's prefixes when they live under /tmp (a fresh clone in a
+    temporary directory, as CI makes): the sandbox's own /tmp would hide them, so they are bound back
+    read-only, as the image has its code and venv outside /tmp."""
+    tmp = Path("/tmp").resolve()
+    candidates = {Path(p).resolve() for p in (REPO, sys.prefix, sys.base_prefix)}
+    under_tmp = sorted(p for p in candidates if p.is_relative_to(tmp) and p != tmp)
+    return [p for p in under_tmp if not any(p != o and p.is_relative_to(o) for o in under_tmp)]
 
 
 def _make_room_for(dest: Path, shadowed: list[Path]) -> list[str]:
