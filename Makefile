@@ -12,6 +12,8 @@ BIN := $(VENV)/bin
 # One TeX package list for the Makefile and the render image (layers/texlive/Dockerfile).
 TEX_PACKAGES := $(shell grep -v '^\s*\#' layers/texlive/packages.txt | grep -v '^\s*$$')
 APT_PACKAGES := $(TEX_PACKAGES) poppler-utils redis-server bubblewrap strace openssl
+# Folders of loose modules checked one at a time: they share module names (conftest, handler).
+MYPY_ROOTS := functions/submit functions/status functions/render tests tests/unit tests/integration tests/e2e tests/infra
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STAMP := $(VENV)/.setup-done
 
@@ -61,6 +63,9 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	@for root in $(MYPY_ROOTS); do \
+	  MYPYPATH=src:infra:$$root $(BIN)/mypy --explicit-package-bases $$root/*.py || exit 1; \
+	done
 
 # Deployable synth (bundles the Lambda wheels); add CDK_FLAGS='-c docpipe:bundle=false' for a fast offline one.
 synth: setup
@@ -78,12 +83,12 @@ destroy: setup
 	PYTHONPATH=infra $(BIN)/python -m docpipe_infra.lifecycle destroy $(CDK_FLAGS)
 
 bench: setup
-	$(BIN)/python loadtest/bench.py
+	$(BIN)/python -m loadtest.bench
 
 # `make loadtest`: locust, headless, against the local stack it starts and stops itself, or against
 # TARGET (a deployed stack's URL; API_KEY is sent as x-api-key and passed through the environment,
 # never on a command line). SCENARIO: cached, fresh, mixed, async, status, a comma list, or all.
-# Summaries in loadtest/results/<scenario>.md and .json; LOADTEST_ARGS adds run.py options.
+# Summaries in loadtest/results/<scenario>.md and .json; LOADTEST_ARGS adds loadtest.run options.
 SCENARIO ?= cached
 USERS ?= 50
 DURATION ?= 30s
@@ -93,12 +98,12 @@ LOADTEST_ARGS ?=
 export API_KEY
 
 loadtest: setup
-	$(BIN)/python loadtest/run.py --scenario $(SCENARIO) --users $(USERS) --duration $(DURATION) $(if $(TARGET),--target $(TARGET)) $(LOADTEST_ARGS)
+	$(BIN)/python -m loadtest.run --scenario $(SCENARIO) --users $(USERS) --duration $(DURATION) $(if $(TARGET),--target $(TARGET)) $(LOADTEST_ARGS)
 
 JOBS ?= 300
 
 soak: setup
-	$(BIN)/python loadtest/soak.py --jobs $(JOBS)
+	$(BIN)/python -m loadtest.soak --jobs $(JOBS)
 
 fonts: setup
 	$(BIN)/docpipe fonts

@@ -1,8 +1,8 @@
 """`make bench`: the engine and pipeline benchmarks, printed as tables (docs/performance.md).
 
-    .venv/bin/python loadtest/bench.py                  # every section
-    .venv/bin/python loadtest/bench.py --only engine    # one section
-    .venv/bin/python loadtest/bench.py --runs 31        # more warm runs
+    .venv/bin/python -m loadtest.bench                  # every section
+    .venv/bin/python -m loadtest.bench --only engine    # one section
+    .venv/bin/python -m loadtest.bench --runs 31        # more warm runs
 
 Each section is a function that prints its progress and returns a Markdown table; ``main`` runs
 them in order and prints the machine and every table at the end.
@@ -16,8 +16,7 @@ Engine section, for the sample résumé (src/docpipe/samples/resume.json):
 - the XeLaTeX path (the same résumé with Greek and CJK text, so no format);
 - where the warm render's time goes: Python (validation, templating) against TeX alone, run with
   the renderer's own command;
-- the optimisations measured against what they replaced, in the same run: a gzip-compressed format
-  (as TeX writes it) and the old spawn/wait (``preexec_fn`` rlimits, ``Popen.wait(timeout)``).
+- the uncompressed format measured against a gzip-compressed one (as TeX writes it), in the same run.
 
 All variants run interleaved, round by round, so a burst of load on this shared machine hits them
 alike. Numbers are wall-clock seconds.
@@ -26,27 +25,27 @@ alike. Numbers are wall-clock seconds.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gzip
 import json
 import os
 import platform
 import resource
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from docpipe import formats, renderer, templates, validation
-from docpipe.errors import RenderTimeout
 from docpipe.renderer import Renderer
+from loadtest import bench_pipeline
+from loadtest.machine import cpu_model
+from loadtest.percentiles import percentile
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "src" / "docpipe" / "samples" / "resume.json"
@@ -55,11 +54,6 @@ SPEEDUP_TARGET = 3.0
 
 
 # --- helpers ------------------------------------------------------------------------------------------
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def _cpu() -> float:
@@ -94,16 +88,11 @@ class Series:
 
     @property
     def p90(self) -> float:
-        return percentile(self.values, 0.9)
+        return percentile(self.values, 90)
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+    cpu = cpu_model()
     tex = subprocess.run(["pdftex", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
@@ -156,44 +145,6 @@ def _tex_alone(source: templates.Source, format_path: Path) -> float:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _old_run_tex(command: list[str], cwd: Path, env: dict[str, str], timeout: float) -> int:
-    """renderer.run_tex as it was: rlimits in a preexec_fn (so fork, not vfork), Popen.wait polling."""
-
-    def limits() -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (renderer.MAX_OUTPUT_BYTES, renderer.MAX_OUTPUT_BYTES))
-        resource.setrlimit(resource.RLIMIT_CPU, (int(timeout) + 2, int(timeout) + 3))
-
-    process = subprocess.Popen(
-        command,
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        preexec_fn=limits,  # what is measured here
-    )
-    try:
-        return process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-        raise RenderTimeout("timeout") from None
-    finally:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
-
-
-@contextlib.contextmanager
-def _old_spawn() -> Iterator[None]:
-    current = renderer.run_tex
-    renderer.run_tex = _old_run_tex
-    try:
-        yield
-    finally:
-        renderer.run_tex = current
-
-
 def _gzip_copy(format_path: Path, directory: Path) -> None:
     """The same format, compressed as TeX dumps it, under the same name (so it is the one found)."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -205,7 +156,7 @@ def _gzip_copy(format_path: Path, directory: Path) -> None:
 
 
 def _unicode_variant(document: dict[str, Any]) -> dict[str, Any]:
-    data = json.loads(json.dumps(document))
+    data: dict[str, Any] = json.loads(json.dumps(document))
     data["data"]["personalInfo"]["name"] = "Ιορδάνης Avery Lee"
     data["data"]["languages"] = ["English", "Ελληνικά", "中文 (普通话)", "Русский"]
     return data
@@ -226,12 +177,9 @@ def engine_section(runs: int) -> str:
         assert format_path.exists()
         _gzip_copy(format_path, work / "gzipped")
         compressed = Renderer(format_dir=work / "gzipped")
-
         variants: dict[str, Callable[[], Any]] = {
             "warm": lambda: fresh.render(request),
             "gzip": lambda: compressed.render(request),
-            "old_spawn": lambda: _with_old_spawn(lambda: fresh.render(request)),
-            "before": lambda: _with_old_spawn(lambda: compressed.render(request)),
             "tex": lambda: _tex_alone(source, format_path),
             "python": lambda: templates.render_source(validation.validate_request(document)),
         }
@@ -239,33 +187,40 @@ def engine_section(runs: int) -> str:
             fn()
             fn()
             assert label != "warm" or fresh.render(request).used_format
-        series = {label: Series(label, [], []) for label in variants}
-        bare = Series("bare", [], [])
-        xetex = Series("xetex", [], [])
-        slow_runs = max(5, runs // 3)
-        print(
-            f"engine: {runs} rounds of warm renders (and variants), {slow_runs} bare two-pass and XeLaTeX",
-            flush=True,
-        )
-        for round_ in range(runs):
-            for label, fn in variants.items():
-                series[label].values.append(timed(fn, series[label].cpu))
-            if round_ < slow_runs:
-                cpu_started = _cpu()
-                bare.values.append(_bare_two_pass(source.text))
-                bare.cpu.append(_cpu() - cpu_started)
-                xetex.values.append(timed(lambda: fresh.render(unicode_request), xetex.cpu))
-            if (round_ + 1) % 5 == 0:
-                print(
-                    f"engine:   {round_ + 1}/{runs} rounds, warm median so far {series['warm'].median:.3f} s",
-                    flush=True,
-                )
+        slow: dict[str, Callable[[], Any]] = {
+            "bare": lambda: _bare_two_pass(source.text),
+            "xetex": lambda: fresh.render(unicode_request),
+        }
+        series = _measure(variants, slow, runs)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    return _engine_table(series, cold, Renderer().render(unicode_request).passes)
 
-    warm = series["warm"]
+
+def _measure(
+    variants: dict[str, Callable[[], Any]], slow: dict[str, Callable[[], Any]], runs: int
+) -> dict[str, Series]:
+    """Every variant once per round for ``runs`` rounds, the slow ones in the first third only."""
+    series = {label: Series(label, [], []) for label in [*variants, *slow]}
+    slow_runs = max(5, runs // 3)
+    print(
+        f"engine: {runs} rounds of warm renders (and variants), {slow_runs} bare two-pass and XeLaTeX",
+        flush=True,
+    )
+    for round_ in range(runs):
+        for label, fn in [*variants.items(), *(slow.items() if round_ < slow_runs else ())]:
+            series[label].values.append(timed(fn, series[label].cpu))
+        if (round_ + 1) % 5 == 0:
+            print(
+                f"engine:   {round_ + 1}/{runs} rounds, warm median so far {series['warm'].median:.3f} s",
+                flush=True,
+            )
+    return series
+
+
+def _engine_table(series: dict[str, Series], cold: float, xetex_passes: int) -> str:
+    warm, bare = series["warm"], series["bare"]
     ratio = bare.median / warm.median
-    xetex_result = Renderer().render(unicode_request)
     rows = [
         (
             "warm render, `Renderer.render` (pdfTeX, format)",
@@ -274,12 +229,10 @@ def engine_section(runs: int) -> str:
             warm.median <= WARM_TARGET_S,
         ),
         ("original: fresh dir, no format, `pdflatex` ×2", bare, "", None),
-        ("XeLaTeX path (Greek + CJK, no format)", xetex, "", None),
+        ("XeLaTeX path (Greek + CJK, no format)", series["xetex"], "", None),
         ("  of the warm render: Python (validate + template)", series["python"], "", None),
         ("  of the warm render: TeX alone, same command", series["tex"], "", None),
-        ("before: gzip format + preexec_fn + wait polling", series["before"], "", None),
-        ("  only the format gzip-compressed", series["gzip"], "", None),
-        ("  only the old spawn and wait", series["old_spawn"], "", None),
+        ("before: the format gzip-compressed", series["gzip"], "", None),
     ]
     lines = [
         "| engine measure | median | p90 | n | CPU median | target |",
@@ -295,21 +248,16 @@ def engine_section(runs: int) -> str:
         f"| speed-up, original ÷ warm | {ratio:.1f}× | | | {bare.cpu_median / warm.cpu_median:.1f}× | "
         f"≥ {SPEEDUP_TARGET:g}×{' ✓' if ratio >= SPEEDUP_TARGET else ' ✗ missed'} |"
     )
-    overhead = warm.median - series["tex"].median
+    tex, python, gzip_ = series["tex"], series["python"], series["gzip"]
     lines.append("")
     lines.append(
-        f"Warm render = TeX {series['tex'].median * 1000:.0f} ms + renderer overhead {overhead * 1000:.0f} ms "
-        f"(temp dir, spawn, wait, reading the PDF; Python templating alone {series['python'].median * 1000:.1f} ms). "
-        f"XeLaTeX: {xetex_result.passes} pass(es). Before → after in this run: "
-        f"{series['before'].median * 1000:.0f} → {warm.median * 1000:.0f} ms median, "
-        f"{series['before'].p90 * 1000:.0f} → {warm.p90 * 1000:.0f} ms p90."
+        f"Warm render = TeX {tex.median * 1000:.0f} ms + renderer overhead {(warm.median - tex.median) * 1000:.0f} ms "
+        f"(temp dir, spawn, wait, reading the PDF; Python templating alone {python.median * 1000:.1f} ms). "
+        f"XeLaTeX: {xetex_passes} pass(es). Gzip-compressed → uncompressed format in this run: "
+        f"{gzip_.median * 1000:.0f} → {warm.median * 1000:.0f} ms median, "
+        f"{gzip_.p90 * 1000:.0f} → {warm.p90 * 1000:.0f} ms p90."
     )
     return "\n".join(lines)
-
-
-def _with_old_spawn(fn: Callable[[], Any]) -> Any:
-    with _old_spawn():
-        return fn()
 
 
 # --- the pipeline section (loadtest/bench_pipeline.py) -----------------------------------------------------
@@ -317,9 +265,6 @@ def _with_old_spawn(fn: Callable[[], Any]) -> Any:
 
 def pipeline_section(runs: int) -> str:
     del runs  # the pipeline section sizes itself
-    sys.path.insert(0, str(Path(__file__).parent))
-    import bench_pipeline
-
     return str(bench_pipeline.report(bench_pipeline.run()))
 
 
@@ -343,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(f"Machine: {about}")
     print("Load average at the end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
-    print("Command: .venv/bin/python loadtest/bench.py " + " ".join(argv or sys.argv[1:]))
+    print("Command: .venv/bin/python -m loadtest.bench " + " ".join(argv or sys.argv[1:]))
     for table in tables:
         print()
         print(table)

@@ -242,6 +242,7 @@ class _Writer:
         return f"{start_year}-{r.randint(1, 12):02d}", f"{end_year}-{r.randint(1, 12):02d}", start_year
 
     def resume(self, name: str, mailbox: str | None) -> dict[str, Any]:
+        # The random draws happen in one fixed order: a seed always gives the same document.
         r = self.rng
         info = self.personal_info(name, mailbox)
         info["title"] = self.pick(TITLES)
@@ -252,6 +253,16 @@ class _Writer:
                 f"{info['title']} with {seniority * 2 + r.randint(0, 3)} years of experience. "
                 f"{self.achievement()} {self.achievement() if r.random() < 0.5 else ''}"
             ).strip()
+        data["experience"], year = self._experience(seniority)
+        data["education"] = self._education(year)
+        if r.random() < 0.5:
+            data["projects"] = self._projects()
+        data["technologiesAndSkills"] = self._skills()
+        data.update(self._extras())
+        return data
+
+    def _experience(self, seniority: int) -> tuple[list[dict[str, Any]], int]:
+        r = self.rng
         experience, year = [], 2026
         for position in range(seniority):
             start, end, year = self.dates(year)
@@ -266,8 +277,11 @@ class _Writer:
             if r.random() < 0.3:
                 job["url"] = f"https://{_slug(job['company']).replace('.', '')}.example.com"
             experience.append(job)
-        data["experience"] = experience
-        data["education"] = [
+        return experience, year
+
+    def _education(self, year: int) -> list[dict[str, Any]]:
+        r = self.rng
+        return [
             {
                 "degree": self.pick(DEGREES),
                 "institution": self.pick(UNIVERSITIES),
@@ -279,38 +293,45 @@ class _Writer:
             }
             for i in range(r.choices((1, 2), weights=(3, 1))[0])
         ]
-        if r.random() < 0.5:
-            data["projects"] = [
-                {
-                    "name": project,
-                    "url": f"https://github.com/example/{project}",
-                    "description": self.pick(PROJECT_DESCRIPTIONS),
-                    "tools": r.sample(SKILL_GROUPS["Languages"], 2) + r.sample(SKILL_GROUPS["Tools"], 1),
-                    "achievements": [f"{r.randint(1, 9)}.{r.randint(0, 9)}k GitHub stars."],
-                }
-                for project in r.sample(PROJECT_NAMES, r.randint(1, 3))
-            ]
+
+    def _projects(self) -> list[dict[str, Any]]:
+        r = self.rng
+        return [
+            {
+                "name": project,
+                "url": f"https://github.com/example/{project}",
+                "description": self.pick(PROJECT_DESCRIPTIONS),
+                "tools": r.sample(SKILL_GROUPS["Languages"], 2) + r.sample(SKILL_GROUPS["Tools"], 1),
+                "achievements": [f"{r.randint(1, 9)}.{r.randint(0, 9)}k GitHub stars."],
+            }
+            for project in r.sample(PROJECT_NAMES, r.randint(1, 3))
+        ]
+
+    def _skills(self) -> list[Any]:
+        r = self.rng
         groups = r.sample(sorted(SKILL_GROUPS), r.randint(2, 4))
         if r.random() < 0.8:
-            data["technologiesAndSkills"] = [
-                {"category": g, "skills": r.sample(SKILL_GROUPS[g], r.randint(3, 6))} for g in groups
-            ]
-        else:
-            data["technologiesAndSkills"] = [s for g in groups for s in r.sample(SKILL_GROUPS[g], 2)]
+            return [{"category": g, "skills": r.sample(SKILL_GROUPS[g], r.randint(3, 6))} for g in groups]
+        return [s for g in groups for s in r.sample(SKILL_GROUPS[g], 2)]
+
+    def _extras(self) -> dict[str, Any]:
+        """The optional sections after the skills, each drawn in turn."""
+        r = self.rng
+        extras: dict[str, Any] = {}
         if r.random() < 0.4:
-            data["certifications"] = [
+            extras["certifications"] = [
                 {"name": c, "date": f"{r.randint(2018, 2025)}-{r.randint(1, 12):02d}"}
                 for c in r.sample(CERTIFICATIONS, r.randint(1, 2))
             ]
         if r.random() < 0.5:
-            data["languages"] = r.sample(LANGUAGES, r.randint(1, 3))
+            extras["languages"] = r.sample(LANGUAGES, r.randint(1, 3))
         if r.random() < 0.3:
-            data["awardsAndHonors"] = [
+            extras["awardsAndHonors"] = [
                 self.pick(AWARDS).format(year=r.randint(2015, 2025), patent=r.randint(10_000, 99_999))
                 for _ in range(r.randint(1, 2))
             ]
         if r.random() < 0.2:
-            data["articlesAndPublications"] = [
+            extras["articlesAndPublications"] = [
                 {
                     "title": f"{self.pick(VERBS)} {self.pick(THINGS)}",
                     "date": f"{r.randint(2019, 2025)}-{r.randint(1, 12):02d}",
@@ -318,7 +339,7 @@ class _Writer:
                 }
             ]
         if r.random() < 0.2:
-            data["volunteering"] = [
+            extras["volunteering"] = [
                 {
                     "role": "Mentor",
                     "organization": self.pick(("Code Club", "Girls Who Code", "Hack the Hood")),
@@ -326,7 +347,7 @@ class _Writer:
                     "description": "Weekly sessions teaching Python & web basics to 10-14 year-olds.",
                 }
             ]
-        return data
+        return extras
 
     def cover_letter(self, name: str, mailbox: str | None) -> dict[str, Any]:
         r = self.rng

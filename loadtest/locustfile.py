@@ -1,7 +1,7 @@
 """docpipe under load: the original service's four scenarios, plus status polling.
 
-One user class per scenario; pick one by name (``loadtest/run.py --scenario cached`` or
-``locust -f loadtest/locustfile.py CachedUser``):
+One user class per scenario; pick one by name (``python -m loadtest.run --scenario cached`` or, from
+the repository root, ``locust -f loadtest/locustfile.py CachedUser``):
 
 - ``CachedUser``  (cached) re-submits documents of a warm pool: every answer must be 200 from the cache.
 - ``FreshUser``   (fresh)  submits a document nobody has submitted before, polls its job until it
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import random
 import sys
@@ -39,10 +38,19 @@ import gevent
 from locust import FastHttpUser, constant, events, task
 from locust.env import Environment
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import documents
-import warmup
-from scenarios import API_KEY_ENV, DOWNLOAD, STATUS, SUBMIT_HIT, SUBMIT_NEW, TIME_TO_PDF, USER_CLASSES
+from docpipe_local.client import api_headers
+from docpipe_local.polling import PollTimeout, poll
+from loadtest import documents, warmup
+from loadtest.percentiles import percentile
+from loadtest.scenarios import (
+    API_KEY_ENV,
+    DOWNLOAD,
+    STATUS,
+    SUBMIT_HIT,
+    SUBMIT_NEW,
+    TIME_TO_PDF,
+    USER_CLASSES,
+)
 
 log = logging.getLogger("docpipe.loadtest")
 
@@ -65,23 +73,15 @@ def _options(parser: Any) -> None:
     )
 
 
-def percentile(ordered: list[float], q: float) -> float:
-    """Nearest-rank percentile of an ascending list (0 when empty)."""
-    if not ordered:
-        return 0.0
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))]
-
-
 def figures(values: list[float], seconds: float) -> dict[str, float]:
-    ordered = sorted(values)
     return {
-        "count": len(ordered),
-        "per_second": len(ordered) / seconds if seconds > 0 else 0.0,
-        "mean_ms": sum(ordered) / len(ordered) if ordered else 0.0,
-        "p50_ms": percentile(ordered, 50),
-        "p95_ms": percentile(ordered, 95),
-        "p99_ms": percentile(ordered, 99),
-        "max_ms": ordered[-1] if ordered else 0.0,
+        "count": len(values),
+        "per_second": len(values) / seconds if seconds > 0 else 0.0,
+        "mean_ms": sum(values) / len(values) if values else 0.0,
+        "p50_ms": percentile(values, 50),
+        "p95_ms": percentile(values, 95),
+        "p99_ms": percentile(values, 99),
+        "max_ms": max(values, default=0.0),
     }
 
 
@@ -92,7 +92,7 @@ class Run:
         self.options: Any = None
         self.scenario = ""
         self.api_key = os.environ.get(API_KEY_ENV) or None
-        self.headers = warmup.api_headers(self.api_key)
+        self.headers = api_headers(self.api_key)
         self.fresh: documents.FreshDocuments | None = None
         self.pool_bodies: list[bytes] = []
         self.pool_jobs: list[str] = []
@@ -134,13 +134,12 @@ class Run:
         pdfs = len(self.time_to_pdf) - since.get(TIME_TO_PDF, 0)
         since.update({name: len(values) for name, values in self.latency.items()})
         since[TIME_TO_PDF] = len(self.time_to_pdf)
-        ordered = sorted(window)
         return {
             "elapsed": time.time() - self.started,
             "requests": sum(len(v) for v in self.latency.values()),
             "window_requests": len(window),
-            "p50_ms": percentile(ordered, 50),
-            "p99_ms": percentile(ordered, 99),
+            "p50_ms": percentile(window, 50),
+            "p99_ms": percentile(window, 99),
             "failures": sum(self.failed.values()),
             "pdfs": len(self.time_to_pdf),
             "window_pdfs": pdfs,
@@ -270,7 +269,11 @@ class DocpipeUser(FastHttpUser):
         """POST a document; the answer must be 200 from the cache, or 202 queued, as expected."""
         name = SUBMIT_HIT if expect_cached else SUBMIT_NEW
         with self.client.post(
-            "/v1/documents", data=body, headers=RUN.headers, name=name, catch_response=True
+            "/v1/documents",
+            data=body,  # type: ignore[arg-type]  # bytes go as they are; locust annotates str | dict
+            headers=RUN.headers,
+            name=name,
+            catch_response=True,
         ) as response:
             code = response.status_code
             if code == 200 and expect_cached and b'"cached":true' in (response.content or b""):
@@ -298,28 +301,21 @@ class DocpipeUser(FastHttpUser):
         """Poll the job until it succeeds, download the PDF, record submit-to-PDF."""
         options = RUN.options
         RUN.jobs[job_id] = "pending"
-        deadline = started + options.job_timeout
         gevent.sleep(options.first_poll)
-        while True:
-            with self.client.get(
-                f"/v1/jobs/{job_id}", headers=RUN.headers, name=STATUS, catch_response=True
-            ) as response:
-                body = response.json() if response.status_code == 200 else {}
-                state = body.get("status")
-                if response.status_code != 200:
-                    response.failure(f"HTTP {response.status_code}")
-                elif state == "failed":
-                    RUN.jobs[job_id] = "failed"
-                    response.failure(f"job failed: {body.get('error')}")
-                    return
-                elif state not in ("queued", "rendering", "succeeded"):
-                    response.failure(f"unexpected status {state!r}")
-            if state == "succeeded":
-                break
-            if time.perf_counter() > deadline:
-                self._time_to_pdf(started, 0, f"no PDF within {options.job_timeout:g} s")
-                return
-            gevent.sleep(options.poll_interval)
+        try:
+            state, body = poll(
+                lambda: self.status(job_id),
+                until=lambda answer: answer[0] in ("succeeded", "failed"),
+                what=f"job {job_id} finishing",
+                timeout=max(started + options.job_timeout - time.perf_counter(), 0.0),
+                interval=options.poll_interval,
+            )
+        except PollTimeout:
+            self._time_to_pdf(started, 0, f"no PDF within {options.job_timeout:g} s")
+            return
+        if state == "failed":
+            RUN.jobs[job_id] = "failed"
+            return
         RUN.jobs[job_id] = "succeeded"
         with self.client.get(body["download_url"], name=DOWNLOAD, catch_response=True) as response:
             pdf = response.content or b""
@@ -327,6 +323,21 @@ class DocpipeUser(FastHttpUser):
                 response.failure(f"HTTP {response.status_code}, {len(pdf)} bytes, not a PDF")
                 return
         self._time_to_pdf(started, len(pdf), None)
+
+    def status(self, job_id: str) -> tuple[str | None, dict[str, Any]]:
+        """One status poll, counted as a request (a failure unless it answers a known state)."""
+        with self.client.get(
+            f"/v1/jobs/{job_id}", headers=RUN.headers, name=STATUS, catch_response=True
+        ) as response:
+            body = response.json() if response.status_code == 200 else {}
+            state = body.get("status")
+            if response.status_code != 200:
+                response.failure(f"HTTP {response.status_code}")
+            elif state == "failed":
+                response.failure(f"job failed: {body.get('error')}")
+            elif state not in ("queued", "rendering", "succeeded"):
+                response.failure(f"unexpected status {state!r}")
+        return state, dict(body)
 
     def _time_to_pdf(self, started: float, size: int, error: str | None) -> None:
         self.environment.events.request.fire(

@@ -54,3 +54,6 @@ HEADLINE = {
     "status": "HTTP requests/s (GET /v1/jobs/{id})",
 }
 """Which of our figures stands beside the original's."""
+
+ALL = ("cached", "fresh", "mixed", "status", "async")
+"""``--scenario all``: async last, since on a shared stack its backlog outlives it."""

@@ -1,9 +1,9 @@
 """Chaos soak: JOBS documents through the local stack while faults are injected at random.
 
-    make soak JOBS=300            # or: .venv/bin/python loadtest/soak.py --jobs 300 [--seed 1]
+    make soak JOBS=300            # or: .venv/bin/python -m loadtest.soak --jobs 300 [--seed 1]
 
 What runs: moto (S3, SQS, DynamoDB) and a real redis-server as child processes; the real API on
-uvicorn over a pipeline whose adapters are wrapped by ``loadtest/chaos.py``; render workers calling the
+uvicorn over a pipeline whose adapters are wrapped by ``docpipe_local.chaos``; render workers calling the
 real render Lambda handler. Clients submit over HTTP like well-behaved users: on 503 they back off and
 retry; some resend with an Idempotency-Key, some send a document another client already sent.
 
@@ -34,12 +34,17 @@ import random
 import sys
 import threading
 import time
-import urllib.request
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
+
+import httpx
+
+from docpipe_local.client import TERMINAL, ApiClient
+from docpipe_local.polling import PollTimeout, poll
+from docpipe_local.processes import stop_process
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = REPO_ROOT / "src" / "docpipe" / "samples"
@@ -99,6 +104,30 @@ def documents(count: int, rng: random.Random, run: str) -> list[Submission]:
     return made
 
 
+def random_faults(seed: int, rate: float) -> Any:
+    """Faults at random: store and cache calls at ``rate``, SQS sends twice and renders three times as
+    often (those recover through redelivery, which is what the soak is about)."""
+    from docpipe_local.chaos import (
+        AFTER,
+        BEFORE,
+        DUPLICATE,
+        DYNAMODB_OPS,
+        HANG,
+        KILL,
+        REDIS_OPS,
+        S3_OPS,
+        SLOW,
+        Faults,
+    )
+
+    faults = Faults(seed=seed)
+    faults.random([*S3_OPS, *DYNAMODB_OPS, *REDIS_OPS], rate)
+    faults.random(["sqs.send"], rate * 2, (BEFORE, AFTER, DUPLICATE))
+    faults.random(["sqs.depth"], rate, (BEFORE,))
+    faults.random(["render"], rate * 3, (KILL, HANG, SLOW))
+    return faults
+
+
 class Soak:
     def __init__(self, args: argparse.Namespace, out: TextIO) -> None:
         self.args = args
@@ -119,23 +148,13 @@ class Soak:
 
     def start(self) -> None:
         from docpipe.aws import default_clients
-        from docpipe.devstack import free_port, local_environment, start_moto
         from docpipe.pipeline import default_pipeline
         from docpipe.settings import Settings, get_settings
-        from loadtest.chaos import (
-            AFTER,
-            BEFORE,
-            DUPLICATE,
-            DYNAMODB_OPS,
-            HANG,
-            KILL,
-            REDIS_OPS,
-            S3_OPS,
-            SLOW,
-            ChaosStack,
-            Faults,
-            RedisServer,
-        )
+        from docpipe_local.chaos import ChaosStack
+        from docpipe_local.moto_server import start_moto
+        from docpipe_local.processes import free_port
+        from docpipe_local.redis_server import RedisServer
+        from docpipe_local.resources import local_environment
 
         self.redis = RedisServer().start()
         moto_port = free_port()
@@ -143,12 +162,7 @@ class Soak:
         os.environ.update(local_environment(moto_port, self.redis.port, self.run_id))
         for cached in (get_settings, default_clients, default_pipeline):
             cached.cache_clear()
-        rate = self.args.fault_rate
-        self.faults = Faults(seed=self.args.seed)
-        self.faults.random([*S3_OPS, *DYNAMODB_OPS, *REDIS_OPS], rate)
-        self.faults.random(["sqs.send"], rate * 2, (BEFORE, AFTER, DUPLICATE))
-        self.faults.random(["sqs.depth"], rate, (BEFORE,))
-        self.faults.random(["render"], rate * 3, (KILL, HANG, SLOW))
+        self.faults = random_faults(self.args.seed, self.args.fault_rate)
         self.stack = ChaosStack(
             Settings(),
             redis_url=self.redis.url,
@@ -176,12 +190,7 @@ class Soak:
         if hasattr(self, "redis"):
             self.redis.stop()
         if hasattr(self, "moto"):
-            self.moto.terminate()
-            try:
-                self.moto.wait(timeout=5)
-            except Exception:
-                self.moto.kill()
-                self.moto.wait()
+            stop_process(self.moto)
 
     # --- chaos beside the adapters: redis-server dies and comes back ---------------------------------
 
@@ -194,39 +203,39 @@ class Soak:
 
     # --- clients -------------------------------------------------------------------------------------
 
-    def post(self, client: Any, submission: Submission) -> dict[str, Any] | None:
-        """Submit until accepted, backing off on 503 like a polite client; None if it gave up."""
-        headers = {"Content-Type": "application/json"}
-        if submission.idempotency_key:
-            headers["Idempotency-Key"] = submission.idempotency_key
+    def post(self, client: ApiClient, submission: Submission) -> dict[str, Any] | None:
+        """Submit until accepted, backing off on 429 and 503 like a polite client; None if it gave up."""
+        headers = {"Idempotency-Key": submission.idempotency_key} if submission.idempotency_key else None
         body = json.dumps(submission.document).encode()
-        deadline = time.monotonic() + self.args.submit_patience
-        while time.monotonic() < deadline:
-            try:
-                response = client.post("/v1/documents", content=body, headers=headers)
-            except Exception:
-                time.sleep(0.2)
-                continue
-            self.tally.count(response.status_code)
-            if response.status_code in (200, 202):
-                answer: dict[str, Any] = response.json()
-                return answer
-            if response.status_code in (429, 503):
-                wait = min(float(response.headers.get("Retry-After", "1")), 1.0)
-                time.sleep(wait * self.rng.uniform(0.5, 1.0))
-                continue
-            if response.status_code >= 500:
-                with self.tally.lock:
-                    self.tally.server_errors.append(f"POST {response.status_code} {response.text[:200]}")
-            else:
-                submission.reason = f"{response.status_code} {response.text[:200]}"
+
+        def attempt() -> tuple[int, dict[str, Any]]:
+            code, answer = client.submit(body, headers)
+            self.tally.count(code)
+            return code, answer
+
+        try:
+            code, answer = poll(
+                attempt,
+                until=lambda reply: reply[0] not in (429, 503),
+                what="a submit being accepted",
+                timeout=self.args.submit_patience,
+                interval=lambda: self.rng.uniform(0.5, 1.0),  # Retry-After is 1 s; jitter spreads them
+                retry_on=(httpx.TransportError,),
+            )
+        except PollTimeout:
             return None
+        if code in (200, 202):
+            return answer
+        error = f"{code} {(answer.get('error') or {}).get('code')}"
+        if code >= 500:
+            with self.tally.lock:
+                self.tally.server_errors.append(f"POST {error}")
+        else:
+            submission.reason = error
         return None
 
     def client(self, batch: list[Submission]) -> None:
-        import httpx
-
-        with httpx.Client(base_url=self.url, timeout=30) as client:
+        with ApiClient(self.url, timeout=30) as client:
             for submission in batch:
                 answer = self.post(client, submission)
                 if answer is None:
@@ -243,39 +252,49 @@ class Soak:
 
     # --- following each job to its end ---------------------------------------------------------------
 
-    def status(self, client: Any, job_id: str, tries: int = 30) -> tuple[int, dict[str, Any]]:
-        for _ in range(tries):
-            try:
-                response = client.get(f"/v1/jobs/{job_id}")
-            except Exception:
-                time.sleep(0.2)
-                continue
-            if response.status_code == 503:
-                time.sleep(0.2)
-                continue
-            if response.status_code >= 500:
-                with self.tally.lock:
-                    self.tally.server_errors.append(f"GET {response.status_code} {response.text[:200]}")
-            body: dict[str, Any] = response.json()
-            return response.status_code, body
-        return 503, {}
+    def status(self, client: ApiClient, job_id: str, timeout: float = 6.0) -> tuple[int, dict[str, Any]]:
+        """The job's status, asked again while the API answers 503 (up to ``timeout`` seconds; 0:
+        once); ``(503, {})`` if it never answered otherwise."""
+        try:
+            code, body = poll(
+                lambda: client.job(job_id),
+                until=lambda reply: reply[0] != 503,
+                what=f"job {job_id}'s status",
+                timeout=timeout,
+                interval=0.2,
+                retry_on=(httpx.TransportError,),
+            )
+        except PollTimeout:
+            return 503, {}
+        if code >= 500:
+            with self.tally.lock:
+                self.tally.server_errors.append(f"GET {code} {(body.get('error') or {}).get('code')}")
+        return code, body
 
-    def wait_for_all(self, client: Any, deadline: float) -> None:
+    def wait_for_all(self, client: ApiClient, deadline: float) -> None:
         """Poll (through the API, as clients do) until every accepted job has finished."""
         pending = {s.job_id for s in self.submissions if s.job_id}
-        last_report = 0.0
-        while pending and time.monotonic() < deadline:
-            for job_id in list(pending):
-                code, body = self.status(client, job_id, tries=1)
-                if code == 404 or body.get("status") in ("succeeded", "failed"):
-                    pending.discard(job_id)
-            if time.monotonic() - last_report > 5:
-                self.progress(f"draining: {len(pending)} jobs not finished")
-                last_report = time.monotonic()
-            if pending:
-                time.sleep(0.5)
+        last_report = [0.0]
 
-    def verify(self, client: Any) -> None:
+        def all_finished() -> bool:
+            for job_id in list(pending):
+                code, body = self.status(client, job_id, timeout=0)
+                if code == 404 or body.get("status") in TERMINAL:
+                    pending.discard(job_id)
+            if time.monotonic() - last_report[0] > 5:
+                self.progress(f"draining: {len(pending)} jobs not finished")
+                last_report[0] = time.monotonic()
+            return not pending
+
+        with contextlib.suppress(PollTimeout):
+            poll(
+                all_finished,
+                what="every accepted job finishing",
+                timeout=deadline - time.monotonic(),
+                interval=0.5,
+            )
+
+    def verify(self, client: ApiClient) -> None:
         """The client's view of each accepted submission, with no faults left in the way."""
         documents_ok: dict[str, bool] = {}
         for submission in self.submissions:
@@ -293,7 +312,7 @@ class Soak:
                     submission.outcome, submission.reason = "lost", "failed without a reason"
             elif state == "succeeded":
                 if submission.job_id not in documents_ok:
-                    documents_ok[submission.job_id] = self.downloadable(body.get("download_url", ""))
+                    documents_ok[submission.job_id] = self.downloadable(client, body.get("download_url", ""))
                 if documents_ok[submission.job_id]:
                     submission.outcome = "succeeded"
                 else:
@@ -302,11 +321,10 @@ class Soak:
                 submission.outcome, submission.reason = "lost", f"still {state} at the deadline"
 
     @staticmethod
-    def downloadable(url: str) -> bool:
+    def downloadable(client: ApiClient, url: str) -> bool:
         try:
-            with urllib.request.urlopen(url, timeout=30) as response:
-                return bool(response.read(5) == b"%PDF-")
-        except Exception:
+            return client.download(url).startswith(b"%PDF-")
+        except httpx.HTTPError:
             return False
 
     # --- reporting -----------------------------------------------------------------------------------
@@ -341,9 +359,7 @@ class Soak:
             )
 
     def execute(self) -> int:
-        import httpx
-
-        from loadtest.chaos import serve
+        from docpipe_local.api_server import serve
 
         self.say(
             f"soak: {self.args.jobs} jobs, seed {self.args.seed}, {self.args.workers} workers, "
@@ -365,7 +381,7 @@ class Soak:
             self.progress("all submitted")
             if self.args.inject_loss:
                 self.sabotage(self.args.inject_loss)
-            with httpx.Client(base_url=self.url, timeout=30) as client:
+            with ApiClient(self.url, timeout=30) as client:
                 self.wait_for_all(client, deadline)
                 self.stop.set()  # no more redis kills
                 for thread in threads:
@@ -458,8 +474,6 @@ def main(argv: list[str] | None = None) -> int:
             "POWERTOOLS_SERVICE_NAME": "docpipe-soak",
         }
     )
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
     soak = Soak(args, out)
     try:
         return soak.execute()

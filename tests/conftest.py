@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from docpipe.devstack import DevStack, RenderWorker, load_render_handler
+from docpipe_local.render_worker import RenderWorker, load_render_handler
+from docpipe_local.stack import DevStack
 
 SAMPLES = Path(__file__).resolve().parents[1] / "src" / "docpipe" / "samples"
 
@@ -29,10 +30,11 @@ def worker(stack: DevStack) -> RenderWorker:
     settings = stack.pipeline.settings
     handler = load_render_handler().handler
     return RenderWorker(
-        stack.pipeline.queue._sqs, settings.queue_url, handler, threading.Event(), batch_size=10
+        stack.pipeline.stores.queue.client, settings.queue_url, handler, threading.Event(), batch_size=10
     )
 
 
 @pytest.fixture
 def sample_resume() -> dict[str, Any]:
-    return json.loads((SAMPLES / "resume.json").read_text())
+    loaded: dict[str, Any] = json.loads((SAMPLES / "resume.json").read_text())
+    return loaded

@@ -5,6 +5,10 @@ A function's asset holds, at its root:
 - the ``docpipe`` package copied from ``src/docpipe`` with its data files (templates, schemas),
 - the runtime dependencies from ``uv.lock``, as wheels for Lambda's arm64 Python 3.12.
 
+Nothing of the local stack ships: not ``src/docpipe_local`` (the local stack, beside the package), not
+``loadtest/``, not the ``local`` extra or the dev group (moto, locust, ...); a staged asset that holds
+any of :data:`LOCAL_ONLY` stops the synth.
+
 CDK calls ``try_bundle`` (its ``ILocalBundling`` hook) before it would start a bundling container; we
 always bundle locally, so the Docker image named in the options is never pulled. With context
 ``docpipe:bundle=false`` the dependencies are skipped: synth is then offline and fast, for tests and
@@ -19,13 +23,16 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import jsii
 from aws_cdk import AssetHashType, BundlingOptions, DockerImage, IgnoreMode, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 
 from docpipe_infra import constants as c
+
+LOCAL_ONLY: Final = frozenset({"docpipe_local", "loadtest", "moto", "locust"})
+"""Top-level packages (or distributions) of the local stack and its tools: never in a Lambda asset."""
 
 _SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache")
 _EXPORT = ("export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-project", "--quiet")
@@ -50,6 +57,7 @@ class LocalPythonBundling:
         copy_sources(self._repo_root, self._function_name, out)
         if self._install_dependencies:
             install_requirements(self._repo_root, out)
+        check_runtime_only(out)
         return True
 
 
@@ -97,6 +105,18 @@ def copy_sources(repo_root: Path, function_name: str, out: Path) -> None:
         raise BundlingError(f"{function_dir}/handler.py is missing")
     shutil.copytree(function_dir, out, ignore=_SKIP, dirs_exist_ok=True)
     shutil.copytree(package_dir, out / package_dir.name, ignore=_SKIP, dirs_exist_ok=True)
+
+
+def check_runtime_only(out: Path) -> None:
+    """Stop if a staged asset holds the local stack or its tools (a package folder, a module or a
+    distribution's metadata named in :data:`LOCAL_ONLY`)."""
+    found = sorted(
+        entry.name
+        for entry in out.iterdir()
+        if entry.name.split("-", 1)[0].removesuffix(".py").lower() in LOCAL_ONLY
+    )
+    if found:
+        raise BundlingError(f"{out} holds development tooling that must not ship: {', '.join(found)}")
 
 
 def export_requirements(repo_root: Path, target: Path) -> str:

@@ -1,16 +1,20 @@
 """The ``docpipe`` command line.
 
 Exit codes: 0 done; 2 invalid input (every problem on stderr as ``path: message``, no output file
-written); 3 the document could not be typeset (a clear reason on stderr).
+written); 3 the document could not be typeset (a clear reason on stderr); 4 ``dev`` or ``demo``
+without the local stack (``docpipe_local`` and the ``local`` extra) installed.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 from docpipe import catalog, formats, validation
 from docpipe.errors import DocpipeError, InvalidDocument
@@ -18,6 +22,8 @@ from docpipe.schema import DOCUMENT_TYPES, REQUEST_MODELS
 
 EXIT_INVALID = 2
 EXIT_RENDER = 3
+EXIT_UNAVAILABLE = 4
+"""``dev`` or ``demo`` without the local stack installed."""
 
 
 def _read_input(name: str) -> tuple[bytes, bool]:
@@ -121,10 +127,41 @@ def cmd_fonts(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    from docpipe.devstack import run_demo
+def _local_stack(command: str) -> ModuleType | None:
+    """``docpipe_local.commands``, imported only when ``dev`` or ``demo`` runs: the local stack is
+    development tooling, not part of what Lambda gets. None (with the reason on stderr) when it or
+    the ``local`` extra is not installed."""
+    try:
+        return importlib.import_module("docpipe_local.commands")
+    except ModuleNotFoundError as missing:
+        print(
+            f"docpipe {command} needs the local stack, which is not installed here ({missing}): "
+            "in a checkout of the repository, run `make setup` (or `uv sync --extra local`).",
+            file=sys.stderr,
+        )
+        return None
 
-    return run_demo(args)
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    local = _local_stack("demo")
+    if local is None:
+        return EXIT_UNAVAILABLE
+    return int(local.run_demo(Path(args.out)))
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    local = _local_stack("dev")
+    if local is None:
+        return EXIT_UNAVAILABLE
+    return int(
+        local.run_dev(
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            api_processes=args.api_processes,
+            verbose=args.verbose,
+        )
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -157,10 +194,24 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="render the bundled sample résumé and cover letter")
     demo.add_argument("--out", default="out", help="output folder")
     demo.set_defaults(handler=cmd_demo)
-    from docpipe.devstack import add_command
-
-    add_command(sub)
+    _add_dev(sub)
     return parser
+
+
+def _add_dev(sub: Any) -> None:
+    dev = sub.add_parser("dev", help="run the whole pipeline locally (moto, redis, API, render workers)")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=8000)
+    dev.add_argument("--workers", type=int, default=2, help="render workers (one TeX each)")
+    dev.add_argument(
+        "--api-processes",
+        type=int,
+        default=0,
+        metavar="N",
+        help="serve the API from N processes sharing the port (default: a thread of this process)",
+    )
+    dev.add_argument("--verbose", action="store_true", help="log requests and the functions' JSON logs")
+    dev.set_defaults(handler=cmd_dev)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

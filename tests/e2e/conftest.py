@@ -1,4 +1,4 @@
-"""End-to-end fixtures: chaos stacks (loadtest/chaos.py) on the session's moto server.
+"""End-to-end fixtures: chaos stacks (docpipe_local.chaos) on the session's moto server.
 
 Every chaos stack has its own bucket, jobs table, queue and tenant, so the invariants checked after a
 test (no orphan objects, no duplicate documents, every job finished) see only that test's work, and
@@ -7,19 +7,14 @@ nothing an e2e test queues is left for the integration tests' shared queue.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))  # loadtest/ is shared with the soak, not an installed package
-
-from docpipe.devstack import DevStack  # noqa: E402
-from loadtest.chaos import ChaosStack, RedisServer  # noqa: E402
+from docpipe_local.chaos import ChaosStack
+from docpipe_local.redis_server import RedisServer
+from docpipe_local.stack import DevStack
 
 StackFactory = Callable[..., ChaosStack]
 

@@ -27,7 +27,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from docpipe.jobs import JobStatus, iso, now
-from loadtest.chaos import (
+from docpipe_local.chaos import (
     AFTER,
     BEFORE,
     DUPLICATE,
@@ -35,9 +35,9 @@ from loadtest.chaos import (
     KILL,
     SLOW,
     ChaosStack,
-    RedisServer,
     unique,
 )
+from docpipe_local.redis_server import RedisServer
 
 StackFactory = Callable[..., ChaosStack]
 TEX_PROGRAMS = ("pdflatex", "xelatex", "pdftex", "xetex", "xdvipdfmx")
@@ -618,7 +618,7 @@ def test_the_audit_sees_orphans_double_renders_and_unfinished_jobs(
     stack = chaos_stack(visibility_timeout=1)
     with api(stack) as client:
         first = accepted(client.post("/v1/documents", json=unique(sample_resume)))
-    store = stack.pipeline.jobs.real  # type: ignore[attr-defined]
+    store = stack.pipeline.stores.jobs.real  # type: ignore[attr-defined]
     job = store.get(first)
     assert job is not None
     # A second job for the same content while the first is active (dedup bypassed): a double render.

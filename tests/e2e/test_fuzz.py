@@ -19,9 +19,10 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 
 from docpipe.api import create_app, status_router, submit_router
-from docpipe.devstack import DevStack
 from docpipe.pipeline import Pipeline
-from loadtest.chaos import ChaosStack, RedisServer
+from docpipe_local.chaos import ChaosStack
+from docpipe_local.redis_server import RedisServer
+from docpipe_local.stack import DevStack
 
 # The schema is read from the app when this module is imported; the pipeline behind the app is the
 # chaos stack the fixture below builds before the first request (schemathesis' lazy fixture loader

@@ -32,10 +32,12 @@ from typing import Any
 import httpx
 import pytest
 
-from docpipe.devstack import DevStack
 from docpipe.latex import display_url
 from docpipe.limits import MAX_LIST_ITEMS, MAX_NAME_CHARS, MAX_REQUEST_BYTES, MAX_STRING_CHARS, MAX_URL_CHARS
-from loadtest.chaos import ChaosStack, RedisServer, serve
+from docpipe_local.api_server import serve
+from docpipe_local.chaos import ChaosStack
+from docpipe_local.redis_server import RedisServer
+from docpipe_local.stack import DevStack
 
 RUN = uuid.uuid4().hex[:8]
 MARKER = Path(f"/tmp/docpipe-e2e-pwned-{RUN}")

@@ -20,11 +20,9 @@ import pytest
 from docpipe import catalog, validation
 from docpipe.jobs import content_key
 from docpipe.templates import render_source
+from loadtest import documents
 
 REPO = Path(__file__).resolve().parents[2]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))  # loadtest/ is a folder of scripts, not an installed package
-from loadtest import documents  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -36,7 +34,7 @@ SCENARIOS = ("cached", "fresh", "mixed", "status", "async")
 def smoke(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     """All five scenarios, 4 s and 3 users each, on one local stack: what each one measured."""
     results = tmp_path_factory.mktemp("loadtest")
-    command = [sys.executable, str(REPO / "loadtest" / "run.py"), "--scenario", ",".join(SCENARIOS)]
+    command = [sys.executable, "-m", "loadtest.run", "--scenario", ",".join(SCENARIOS)]
     command += ["--one-stack", "--users", "3", "--duration", "4s", "--pool-size", "4"]
     command += ["--progress-interval", "2", "--api-processes", "1", "--results", str(results)]
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=240)

@@ -1,4 +1,4 @@
-"""The chaos soak, short: ``loadtest/soak.py`` with a few dozen jobs, as ``make soak`` runs it with
+"""The chaos soak, short: ``python -m loadtest.soak`` with a few dozen jobs, as ``make soak`` runs it with
 hundreds. It runs as its own process (its own moto and redis-server), as a user would run it."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ RESULT = re.compile(r"submitted=(\d+) succeeded=(\d+) failed=(\d+) lost=(\d+) du
 
 def soak(*args: str, timeout: float = 200) -> tuple[int, list[str]]:
     done = subprocess.run(
-        [sys.executable, str(REPO_ROOT / "loadtest" / "soak.py"), *args],
+        [sys.executable, "-m", "loadtest.soak", *args],
         capture_output=True,
         text=True,
         timeout=timeout,

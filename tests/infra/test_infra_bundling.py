@@ -3,13 +3,14 @@ without downloading anything."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
 from docpipe_infra import bundling
 from docpipe_infra import constants as c
-from infra_support import REPO_ROOT
+from infra_support import REPO_ROOT, Synth
 
 
 def test_runtime_requirements_come_from_the_lock_without_dev_or_local(
@@ -93,3 +94,91 @@ def test_asset_source_patterns_name_only_what_the_zip_needs() -> None:
         "!uv.lock",
         "!pyproject.toml",
     }
+
+
+# --- nothing of the local stack ships ---------------------------------------------------------------
+
+SHIPPED_NEVER = ("docpipe_local", "loadtest", "moto", "locust")
+"""The local stack, the load-test harness, and the tools of the `local` extra and the dev group."""
+
+
+def _shipped_never(paths: set[str]) -> list[str]:
+    """The paths (relative, with "/") that belong to the local stack or its tools."""
+    return sorted(
+        path
+        for path in paths
+        if any(part.split("-", 1)[0].removesuffix(".py") in SHIPPED_NEVER for part in path.split("/"))
+    )
+
+
+def _files(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("name", [c.SUBMIT, c.STATUS])
+def test_zip_assets_hold_no_local_stack(synth: Synth, name: str) -> None:
+    code = synth.template_json["Resources"][c.FUNCTION_LOGICAL_IDS[name]]["Metadata"]["aws:asset:path"]
+    files = _files(synth.outdir / code)
+    assert "docpipe/__init__.py" in files  # the asset is staged: the check looks at what ships
+    assert (REPO_ROOT / "src" / "docpipe_local" / "__init__.py").is_file()  # and it could have leaked
+    assert _shipped_never(files) == []
+
+
+def test_zip_dependencies_hold_no_local_tooling(tmp_path: Path) -> None:
+    """What `install_requirements` installs into a ZIP: the lock's runtime closure, no extras."""
+    requirements = bundling.export_requirements(REPO_ROOT, tmp_path / "requirements.txt")
+    names = {line.split("==")[0].strip().lower() for line in requirements.splitlines() if "==" in line}
+    assert not names & {"moto", "locust", "uvicorn", "httpx", "psutil", "gevent"}
+
+
+def test_staging_stops_on_local_tooling(tmp_path: Path) -> None:
+    repo = _fake_repo(tmp_path / "repo")
+    out = tmp_path / "out"
+    out.mkdir()
+    bundling.copy_sources(repo, "submit", out)
+    bundling.check_runtime_only(out)  # the real layout passes
+    for leaked in ("docpipe_local", "moto", "locust-2.32.0.dist-info"):
+        (out / leaked).mkdir()
+        with pytest.raises(bundling.BundlingError, match=leaked):
+            bundling.check_runtime_only(out)
+        (out / leaked).rmdir()
+
+
+def _dockerfile_instructions(path: Path) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) of each instruction, continuation lines joined, comments dropped."""
+    joined = re.sub(
+        r"\\\n",
+        " ",
+        "\n".join(line for line in path.read_text().splitlines() if not line.lstrip().startswith("#")),
+    )
+    return [
+        (line.split(None, 1)[0].upper(), line.split(None, 1)[1] if " " in line.strip() else "")
+        for line in joined.splitlines()
+        if line.strip()
+    ]
+
+
+def test_render_image_gets_no_local_stack(synth: Synth) -> None:
+    """What the Dockerfile copies from the context and installs: src/docpipe alone, the lock's runtime
+    dependencies (no dev group, no extra), and the Lambda runtime client."""
+    (image,) = synth.assets_manifest()["dockerImages"].values()
+    context = synth.outdir / image["source"]["directory"]
+    assert "src/docpipe/__init__.py" in _files(context)
+    assert _shipped_never(_files(context)) == []
+    instructions = _dockerfile_instructions(context / c.RENDER_DOCKERFILE)
+    copied = [
+        arguments.split()[:-1]
+        for instruction, arguments in instructions
+        if instruction == "COPY" and "--from=" not in arguments
+    ]
+    sources = {source for sources in copied for source in sources}
+    assert {source for source in sources if source.startswith("src")} == {"src/docpipe"}
+    assert _shipped_never(sources) == []
+    runs = " && ".join(arguments for instruction, arguments in instructions if instruction == "RUN")
+    syncs = re.findall(r"uv sync\b[^&;]*", runs)
+    assert syncs
+    for sync in syncs:
+        assert "--no-dev" in sync
+        assert not re.search(r"--(all-)?extras?\b|--group\b|--all-groups\b", sync), sync
+    installs = re.findall(r"uv pip install\b[^&;]*", runs)
+    assert [re.findall(r"\b([a-z][a-z0-9_.-]*)==", install) for install in installs] == [["awslambdaric"]]
