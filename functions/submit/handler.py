@@ -1,4 +1,4 @@
-"""POST /v1/documents — API Gateway → FastAPI (through Mangum) → docpipe.pipeline.Pipeline.submit."""
+"""POST /v1/documents — API Gateway → FastAPI (through Mangum) → docpipe.usecases.submit."""
 
 from typing import Any
 

@@ -1,15 +1,24 @@
-"""boto3 clients, built once per process (container) from the settings, never per request."""
+"""boto3 clients, built once per process (container) from the settings, never per request, and the
+one translation of their errors for the adapters (S3, DynamoDB, SQS) that call them."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
+from docpipe.errors import DependencyUnavailable
+from docpipe.observability import logger
 from docpipe.settings import Settings, get_settings
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -42,3 +51,20 @@ def make_clients(settings: Settings) -> AwsClients:
 @cache
 def default_clients() -> AwsClients:
     return make_clients(get_settings())
+
+
+def translates_aws_errors(call: Callable[P, R]) -> Callable[P, R]:
+    """An adapter operation whose AWS errors become :class:`DependencyUnavailable`: a client gets 503 +
+    Retry-After, a render is retried by SQS. Expected conditions (a failed condition check) are
+    handled inside the operation; what reaches here means the service is down, throttling or
+    misconfigured. Above the adapters, nothing sees botocore."""
+
+    @functools.wraps(call)
+    def translated(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return call(*args, **kwargs)
+        except (BotoCoreError, ClientError) as exc:
+            logger.warning("dependency error", extra={"error": type(exc).__name__})
+            raise DependencyUnavailable("a storage service") from exc
+
+    return translated

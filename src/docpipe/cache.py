@@ -125,6 +125,11 @@ class DocumentCache:
         return f"docpipe:doc:{tenant}:{content_key}"
 
     @property
+    def client(self) -> Any | None:
+        """The Redis client once built: None before the first use (nothing connects at cold start)."""
+        return self._redis
+
+    @property
     def enabled(self) -> bool:
         return self._redis is not None or self._connect is not None
 

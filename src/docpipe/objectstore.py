@@ -1,9 +1,15 @@
-"""S3: the request claim checks, the rendered documents, and presigned download links."""
+"""S3: the request claim checks, the rendered documents, and presigned download links.
+
+AWS errors leave as :class:`~docpipe.errors.DependencyUnavailable` (``aws.translates_aws_errors``).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+
+from docpipe.aws import translates_aws_errors
+from docpipe.contract import DOCUMENTS_PREFIX, REQUESTS_PREFIX
 
 CONTENT_TYPES = {"pdf": "application/pdf", "tex": "application/x-tex; charset=utf-8"}
 
@@ -13,21 +19,29 @@ class ObjectStore:
         self._s3 = client
         self.bucket = bucket
 
+    @property
+    def client(self) -> Any:
+        """The boto3 S3 client, for tools and tests that look at the bucket directly."""
+        return self._s3
+
     @staticmethod
     def request_key(tenant: str, job_id: str) -> str:
-        return f"requests/{tenant}/{job_id}.json"
+        return f"{REQUESTS_PREFIX}{tenant}/{job_id}.json"
 
     @staticmethod
     def document_key(tenant: str, content_key: str, output_format: str) -> str:
         # Content-addressed: the same document is stored once, however often it is rendered.
-        return f"documents/{tenant}/{content_key}.{output_format}"
+        return f"{DOCUMENTS_PREFIX}{tenant}/{content_key}.{output_format}"
 
+    @translates_aws_errors
     def put_request(self, key: str, body: bytes) -> None:
         self._s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/json")
 
+    @translates_aws_errors
     def get_request(self, key: str) -> bytes:
         return bytes(self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())
 
+    @translates_aws_errors
     def put_document(self, key: str, body: bytes, output_format: str, filename: str) -> None:
         self._s3.put_object(
             Bucket=self.bucket,
@@ -37,15 +51,7 @@ class ObjectStore:
             ContentDisposition=f'attachment; filename="{filename}"',
         )
 
-    def exists(self, key: str) -> bool:
-        try:
-            self._s3.head_object(Bucket=self.bucket, Key=key)
-        except self._s3.exceptions.ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
-                return False
-            raise
-        return True
-
+    @translates_aws_errors
     def presign(self, key: str, expires_in: int) -> tuple[str, str]:
         """A SigV4 GET link and when it expires (ISO 8601)."""
         url = self._s3.generate_presigned_url(
@@ -54,6 +60,7 @@ class ObjectStore:
         expires = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=expires_in)
         return url, expires.isoformat(timespec="seconds").replace("+00:00", "Z")
 
+    @translates_aws_errors
     def delete(self, *keys: str) -> None:
         for key in keys:
             self._s3.delete_object(Bucket=self.bucket, Key=key)

@@ -25,9 +25,11 @@ from redis.crc import key_slot
 
 from docpipe import cache as cache_module
 from docpipe.cache import DocumentCache
-from docpipe.devstack import RedisProcess, RedisTls, free_port, make_redis_tls, start_redis, wait_for_redis
 from docpipe.errors import DependencyUnavailable
 from docpipe.jobs import CachedDocument
+from docpipe_local.processes import free_port
+from docpipe_local.redis_server import RedisProcess, start_redis, wait_for_redis
+from docpipe_local.redis_tls import RedisTls, make_redis_tls
 
 DOCUMENT = CachedDocument(
     job_id="job-1", document_key="documents/t/abc.pdf", filename="Ada_Lovelace_Resume.pdf"
@@ -99,7 +101,7 @@ def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, 
 
 
 def client_of(cache: DocumentCache) -> Any:
-    return cache._redis  # white box: which client the cache built on first use
+    return cache.client  # which client the cache built on first use
 
 
 # --- the client ---------------------------------------------------------------------------------------

@@ -19,9 +19,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from docpipe.api import create_app, status_router, submit_router
-from docpipe.devstack import DevStack, LambdaContext
 from docpipe.errors import DependencyUnavailable
 from docpipe.settings import get_settings
+from docpipe_local.render_worker import LambdaContext
+from docpipe_local.stack import DevStack
 
 ROOT = Path(__file__).resolve().parents[2]
 ALLOWED = "https://app.example"

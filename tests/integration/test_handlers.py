@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from docpipe.devstack import DevStack, LambdaContext
+from docpipe_local.render_worker import LambdaContext
+from docpipe_local.stack import DevStack
 
 ROOT = Path(__file__).resolve().parents[2]
 API_EVENTS = ("submit", "status", "health")
@@ -30,7 +31,8 @@ def load(name: str) -> ModuleType:
 
 
 def event(name: str) -> dict[str, Any]:
-    return json.loads((ROOT / "events" / f"{name}.json").read_text())
+    loaded: dict[str, Any] = json.loads((ROOT / "events" / f"{name}.json").read_text())
+    return loaded
 
 
 # The stage the CDK app deploys (infra/ is not an installed package; its constants need no CDK).

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -216,7 +216,7 @@ def test_payload_in_every_field_is_printed_literally(
     missing = [copy for copy in marked if not text.contains(copy)]
     assert missing == [], f"not printed literally: {missing[:3]}"
     # The name goes into the PDF's metadata too (hyperref's pdfauthor): literally, and only there.
-    metadata = pypdf.PdfReader(io.BytesIO(result.pdf)).metadata or {}
+    metadata: Mapping[str, Any] = pypdf.PdfReader(io.BytesIO(result.pdf)).metadata or {}
     assert pdf_text.squash(str(metadata.get("/Author"))) == pdf_text.squash(marked[0])
 
 

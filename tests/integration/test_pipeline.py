@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import subprocess
 import urllib.parse
@@ -13,9 +14,13 @@ from typing import Any
 import pytest
 
 from docpipe.cache import DocumentCache
-from docpipe.devstack import DevStack, RenderWorker, http_json
+from docpipe.errors import DependencyUnavailable
 from docpipe.jobs import JobStatus, RenderMessage
 from docpipe.pipeline import Pipeline
+from docpipe.usecases.results import Queued
+from docpipe_local.client import http_json
+from docpipe_local.render_worker import RenderWorker
+from docpipe_local.stack import DevStack
 
 
 def unique(document: dict[str, Any]) -> dict[str, Any]:
@@ -42,6 +47,21 @@ def submit(stack: DevStack, document: dict[str, Any], **headers: str) -> tuple[i
 def drain(worker: RenderWorker) -> None:
     while worker.poll_once():
         pass
+
+
+def stored(stack: DevStack, key: str) -> bool:
+    """Whether the bucket holds ``key`` (asked of S3 itself, not of the code under test)."""
+    listed = stack.pipeline.stores.objects.client.list_objects_v2(
+        Bucket=stack.pipeline.settings.bucket, Prefix=key
+    )
+    return any(item["Key"] == key for item in listed.get("Contents", []))
+
+
+def with_stores(pipeline: Pipeline, **changes: Any) -> Pipeline:
+    """The same use cases (and renderer) over some other stores or settings."""
+    settings = changes.pop("settings", pipeline.settings)
+    stores = dataclasses.replace(pipeline.stores, **changes)
+    return Pipeline.build(settings, stores, renderer=pipeline.render.renderer)
 
 
 def pdf_text(pdf: bytes) -> str:
@@ -116,11 +136,11 @@ def test_duplicate_delivery_of_a_finished_job_does_nothing(
 ) -> None:
     _code, body = submit(stack, unique(sample_resume))
     drain(worker)
-    before = stack.pipeline.jobs.get(body["job_id"])
+    before = stack.pipeline.stores.jobs.get(body["job_id"])
     assert before is not None
     assert before.status is JobStatus.SUCCEEDED
     stack.pipeline.render(RenderMessage(job_id=body["job_id"], tenant="local"), receive_count=2)
-    after = stack.pipeline.jobs.get(body["job_id"])
+    after = stack.pipeline.stores.jobs.get(body["job_id"])
     assert after == before
 
 
@@ -219,41 +239,35 @@ def test_delete_erases_job_request_document_and_cache(
     document = unique(sample_resume)
     body = submit(stack, document)[1]
     drain(worker)
-    job = stack.pipeline.jobs.get(body["job_id"])
+    job = stack.pipeline.stores.jobs.get(body["job_id"])
     assert job is not None
     request = urllib.request.Request(f"{stack.url}/v1/jobs/{job.job_id}", method="DELETE")
     with urllib.request.urlopen(request, timeout=30) as response:
         assert response.status == 204
     assert http_json("GET", f"{stack.url}/v1/jobs/{job.job_id}")[0] == 404
-    assert not stack.pipeline.objects.exists(job.document_key)
-    assert not stack.pipeline.objects.exists(job.request_key)
+    assert not stored(stack, job.document_key)
+    assert not stored(stack, job.request_key)
     code, _again = submit(stack, document)
     assert code == 202  # no cache entry survived the erasure
     drain(worker)
 
 
 def test_redis_down_degrades_to_uncached(stack: DevStack, sample_resume: dict[str, Any]) -> None:
-    from docpipe.devstack import free_port
+    from docpipe_local.processes import free_port
 
     dead = DocumentCache.from_url(f"redis://127.0.0.1:{free_port()}/0", ttl_seconds=60)
-    pipeline = Pipeline(
-        settings=stack.pipeline.settings,
-        objects=stack.pipeline.objects,
-        jobs=stack.pipeline.jobs,
-        queue=stack.pipeline.queue,
-        cache=dead,
-    )
+    pipeline = with_stores(stack.pipeline, cache=dead)
     document = json.dumps(unique(sample_resume)).encode()
     answer = pipeline.submit(document, "local")
-    assert answer.status == 202
-    message = RenderMessage(job_id=answer.body["job_id"], tenant="local")
+    assert isinstance(answer, Queued)
+    message = RenderMessage(job_id=answer.job_id, tenant="local")
     pipeline.render(message, receive_count=1)
-    assert pipeline.status(message.job_id, "local")["status"] == "succeeded"
-    assert pipeline.submit(document, "local").status == 202  # still works, just uncached
+    assert pipeline.status(message.job_id, "local").job.status is JobStatus.SUCCEEDED
+    assert isinstance(pipeline.submit(document, "local"), Queued)  # still works, just uncached
 
 
 class FailingObjects:
-    """The object store with document uploads failing (an S3 outage at the adapter boundary)."""
+    """The object store with document uploads failing as the adapter fails in an S3 outage."""
 
     def __init__(self, real: Any) -> None:
         self._real = real
@@ -262,32 +276,27 @@ class FailingObjects:
         return getattr(self._real, name)
 
     def put_document(self, *args: Any, **kwargs: Any) -> None:
-        raise ConnectionError("injected S3 failure")
+        raise DependencyUnavailable("a storage service")
 
 
 def test_s3_failure_is_retried_then_failed_on_the_last_receive(
     stack: DevStack, sample_resume: dict[str, Any]
 ) -> None:
     real = stack.pipeline
-    pipeline = Pipeline(
-        settings=real.settings,
-        objects=FailingObjects(real.objects),
-        jobs=real.jobs,
-        queue=real.queue,
-        cache=real.cache,  # type: ignore[arg-type]
-    )
+    pipeline = with_stores(real, objects=FailingObjects(real.stores.objects))
     answer = pipeline.submit(json.dumps(unique(sample_resume)).encode(), "local")
-    message = RenderMessage(job_id=answer.body["job_id"], tenant="local")
+    message = RenderMessage(job_id=answer.job_id, tenant="local")
     last = real.settings.max_receives
     for attempt in range(1, last):
-        with pytest.raises(ConnectionError):
+        with pytest.raises(DependencyUnavailable):
             pipeline.render(message, receive_count=attempt)
-        assert pipeline.status(message.job_id, "local")["status"] == "rendering"  # SQS will retry
-    with pytest.raises(ConnectionError):
+        assert pipeline.status(message.job_id, "local").job.status is JobStatus.RENDERING  # SQS retries
+    with pytest.raises(DependencyUnavailable):
         pipeline.render(message, receive_count=last)
-    status = pipeline.status(message.job_id, "local")
-    assert status["status"] == "failed"
-    assert status["error"]["code"] == "internal_error"
+    job = pipeline.status(message.job_id, "local").job
+    assert job.status is JobStatus.FAILED
+    assert job.error is not None
+    assert job.error.code == "internal_error"
 
 
 def test_other_tenants_cannot_see_a_job(
@@ -307,22 +316,17 @@ def test_a_lost_job_is_marked_failed_instead_of_staying_queued(
     real = stack.pipeline
     document = json.dumps(unique(sample_resume)).encode()
     answer = real.submit(document, "local")
-    drain_without_rendering = real.queue._sqs.purge_queue  # the message is lost: nothing will render it
+    drain_without_rendering = real.stores.queue.client.purge_queue  # the message is lost: nothing renders it
     drain_without_rendering(QueueUrl=real.settings.queue_url)
-    impatient = Pipeline(
-        settings=real.settings.model_copy(update={"stale_after_seconds": 0}),
-        objects=real.objects,
-        jobs=real.jobs,
-        queue=real.queue,
-        cache=real.cache,
-    )
-    status = impatient.status(answer.body["job_id"], "local")
-    assert status["status"] == "failed"
-    assert status["error"]["code"] == "lost"
+    impatient = with_stores(real, settings=real.settings.model_copy(update={"stale_after_seconds": 0}))
+    job = impatient.status(answer.job_id, "local").job
+    assert job.status is JobStatus.FAILED
+    assert job.error is not None
+    assert job.error.code == "lost"
     # and the content is no longer pinned to the lost job: a resubmit gets a new one
     again = impatient.submit(document, "local")
-    assert again.status == 202
-    assert again.body["job_id"] != answer.body["job_id"]
+    assert isinstance(again, Queued)
+    assert again.job_id != answer.job_id
     drain(worker)
 
 
@@ -331,13 +335,12 @@ def test_dynamodb_down_answers_503_with_retry_after(stack: DevStack, sample_resu
 
     from docpipe.api import create_app, status_router, submit_router
     from docpipe.aws import make_clients
-    from docpipe.devstack import free_port
+    from docpipe_local.processes import free_port
 
     settings = stack.pipeline.settings.model_copy(
         update={"aws_endpoint_url": f"http://127.0.0.1:{free_port()}"}
     )
-    broken = Pipeline.from_clients(settings, make_clients(settings), redis_client=None)
-    broken.cache = stack.pipeline.cache
+    broken = Pipeline.from_clients(settings, make_clients(settings), cache=stack.pipeline.stores.cache)
     app = create_app(submit_router(), status_router(), pipeline_factory=lambda: broken)
     with TestClient(app) as client:
         response = client.post("/v1/documents", json=unique(sample_resume))
@@ -345,3 +348,86 @@ def test_dynamodb_down_answers_503_with_retry_after(stack: DevStack, sample_resu
         assert int(response.headers["Retry-After"]) > 0
         assert response.json()["error"]["code"] == "unavailable"
         assert client.get(f"/v1/jobs/{uuid.uuid4().hex}").status_code == 503
+
+
+def test_the_adapters_answer_an_aws_outage_with_dependency_unavailable(stack: DevStack) -> None:
+    """Above the adapters nothing sees botocore: S3, DynamoDB and SQS unreachable are all
+    DependencyUnavailable (a client's 503, a render's retry), caused by what botocore raised."""
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError
+
+    from docpipe.aws import AwsClients
+    from docpipe.usecases.stores import Stores
+    from docpipe_local.processes import free_port
+
+    settings = stack.pipeline.settings
+    endpoint = f"http://127.0.0.1:{free_port()}"
+    config = Config(region_name=settings.aws_region, retries={"max_attempts": 1})
+    s3, dynamodb, sqs = (
+        boto3.client(name, endpoint_url=endpoint, config=config) for name in ("s3", "dynamodb", "sqs")
+    )
+    stores = Stores.from_clients(settings, AwsClients(s3=s3, dynamodb=dynamodb, sqs=sqs))
+    for call in (
+        lambda: stores.objects.get_request("requests/local/missing.json"),
+        lambda: stores.jobs.get(uuid.uuid4().hex),
+        stores.queue.depth,
+    ):
+        with pytest.raises(DependencyUnavailable) as raised:
+            call()
+        assert isinstance(raised.value.__cause__, BotoCoreError)
+
+
+def test_delete_keeps_a_document_whose_holders_are_unknown(
+    stack: DevStack, worker: RenderWorker, sample_resume: dict[str, Any]
+) -> None:
+    """A document stored before holds were recorded has no record of its jobs: erasing one of them
+    must keep what the others still link to (unknown holders count as holders)."""
+    settings, stores = stack.pipeline.settings, stack.pipeline.stores
+    document = unique(sample_resume)
+    first = submit(stack, document)[1]["job_id"]
+    drain(worker)
+    job = stack.pipeline.stores.jobs.get(first)
+    assert job is not None
+    stack.pipeline.stores.cache.delete("local", job.content_key)  # uncached: the same content renders again
+    second = submit(stack, document)[1]["job_id"]
+    drain(worker)
+    assert second != first
+    # What a document stored before holds were recorded looks like: no record of its holders.
+    stores.jobs.client.delete_item(
+        TableName=settings.jobs_table, Key={"pk": {"S": f"doc#{job.document_key}"}}
+    )
+
+    request = urllib.request.Request(f"{stack.url}/v1/jobs/{first}", method="DELETE")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 204
+    assert stored(stack, job.document_key)
+    status = http_json("GET", f"{stack.url}/v1/jobs/{second}")[1]
+    with urllib.request.urlopen(status["download_url"], timeout=30) as response:
+        assert response.read().startswith(b"%PDF")
+
+
+def test_the_failure_metric_follows_the_configured_namespace(
+    stack: DevStack,
+    worker: RenderWorker,
+    sample_resume: dict[str, Any],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from docpipe.observability import metrics
+
+    monkeypatch.setattr(metrics, "namespace", "DocpipeElsewhere")  # what POWERTOOLS_METRICS_NAMESPACE sets
+    settings = stack.pipeline.settings
+    answer = stack.pipeline.submit(json.dumps(unique(sample_resume)).encode(), "local")
+    job = stack.pipeline.stores.jobs.get(answer.job_id)
+    assert job is not None
+    # The stored request no longer validates: the render fails, for the input's sake.
+    invalid = b'{"document_type": "resume", "data": {}}'
+    stack.pipeline.stores.objects.client.put_object(Bucket=settings.bucket, Key=job.request_key, Body=invalid)
+    capsys.readouterr()
+    stack.pipeline.render(RenderMessage(job_id=job.job_id, tenant="local"), receive_count=1)
+    printed = [
+        json.loads(line) for line in capsys.readouterr().out.splitlines() if "RenderFailedByCode" in line
+    ]
+    assert [blob["_aws"]["CloudWatchMetrics"][0]["Namespace"] for blob in printed] == ["DocpipeElsewhere"]
+    drain(worker)  # the job's message: a finished job, ignored

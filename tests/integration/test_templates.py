@@ -77,14 +77,17 @@ class Rendered:
                 r"^(\S+)\s+(.+?)\s{2,}\S.*?\s(yes|no)\s+(?:yes|no)\s+(?:yes|no)\s+\d+\s+\d+$", row
             )
             assert match, f"unexpected pdffonts row: {row!r}"
-            found.append(match.groups())
+            name, kind, embedded = match.groups()
+            found.append((name, kind, embedded))
         return found
 
     def used_height(self) -> float:
         """How far down the text reaches, counting full pages before the last one (in points)."""
         last = _run("pdftotext", "-bbox", "-f", str(self.result.pages), "-l", str(self.result.pages),
                     str(self.path), "-")  # fmt: skip
-        height = float(re.search(r'<page width="[\d.]+" height="([\d.]+)"', last).group(1))
+        page = re.search(r'<page width="[\d.]+" height="([\d.]+)"', last)
+        assert page, "pdftotext -bbox gave no page"
+        height = float(page.group(1))
         bottoms = [float(y) for y in re.findall(r'<word [^>]*yMax="([\d.]+)"', last)]
         return (self.result.pages - 1) * height + max(bottoms)
 
@@ -113,7 +116,7 @@ def render(tmp_path_factory: pytest.TempPathFactory) -> Callable[[dict[str, Any]
 
 
 def sample(name: str, **changes: Any) -> dict[str, Any]:
-    envelope = json.loads((SAMPLES / name).read_text(encoding="utf-8"))
+    envelope: dict[str, Any] = json.loads((SAMPLES / name).read_text(encoding="utf-8"))
     options = envelope.setdefault("options", {})
     for key in ("paper", "spacing"):
         if key in changes:
@@ -128,7 +131,7 @@ def resume(data: dict[str, Any], template: str, **options: str) -> dict[str, Any
 
 def long_resume() -> dict[str, Any]:
     """The bundled résumé with 8 jobs of 6 two-line bullets: two pages or more in every template."""
-    data = sample("resume.json")["data"]
+    data: dict[str, Any] = sample("resume.json")["data"]
     data["experience"] = [
         {
             "title": f"Platform Engineer {job}",
@@ -229,8 +232,8 @@ def letter_reading_order(doc: CoverLetter, template: str) -> list[str]:
     info = doc.personal_info
     contact = [x for x in (info.location, info.phone, info.email) if x]
     contact += [display_url(u) for u in (info.website, info.linkedin, info.github) if u]
-    recipient = [doc.recipient.name, doc.recipient.title, doc.recipient.company] if doc.recipient else []
-    recipient = [x for x in recipient if x] + (doc.recipient.address if doc.recipient else [])
+    named = [doc.recipient.name, doc.recipient.title, doc.recipient.company] if doc.recipient else []
+    recipient = [x for x in named if x] + (doc.recipient.address if doc.recipient else [])
     assert doc.date is not None
     if template in LETTER_HAS_SIDEBAR:
         head = ["Contact", *contact] + (["To", *recipient] if recipient else []) + [doc.date.long()]

@@ -1,0 +1,145 @@
+"""What the routes answer, for the OpenAPI schema only.
+
+The routes declare ``response_model=None``: their bodies are built from the use cases' results and sent
+as they are, never filtered or re-serialised through these models.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel, TypeAdapter
+
+from docpipe.schema import DocumentRequest
+
+_SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+
+
+class ErrorDetailBody(BaseModel):
+    path: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: list[ErrorDetailBody]
+    request_id: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class QueuedResponse(BaseModel):
+    job_id: str
+    status: Literal["queued", "rendering"]
+    status_url: str
+
+
+class CachedResponse(BaseModel):
+    job_id: str
+    status: Literal["succeeded"]
+    cached: bool
+    download_url: str
+    download_expires_at: str
+
+
+class JobErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class JobResponse(BaseModel):
+    job_id: str
+    status: Literal["queued", "rendering", "succeeded", "failed"]
+    document_type: str
+    template: str
+    format: str
+    created_at: str
+    updated_at: str
+    download_url: str | None = None
+    download_expires_at: str | None = None
+    pages: int | None = None
+    bytes: int | None = None
+    error: JobErrorBody | None = None
+
+
+class TemplatesResponse(BaseModel):
+    templates: dict[str, list[str]]
+
+
+class ValidResponse(BaseModel):
+    valid: bool
+    document_type: str
+    template: str
+
+
+_ERRORS = {
+    404: "unknown job, template or document type",
+    409: "Idempotency-Key already used with another request",
+    413: "request body over 256 KiB",
+    415: "not sent as application/json",
+    422: "invalid request: every problem, with its path (the body is this error, never FastAPI's own)",
+    503: "a dependency is down or the render backlog is full: retry after Retry-After seconds",
+}
+
+
+def answers(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The error answers of a route, by status code."""
+    documented: dict[int | str, dict[str, Any]] = {
+        code: {"model": ErrorResponse, "description": _ERRORS[code]} for code in codes
+    }
+    if 503 in documented:
+        documented[503]["headers"] = {
+            "Retry-After": {"required": True, "schema": {"type": "integer"}, "description": "seconds"}
+        }
+    return documented
+
+
+_ENVELOPE_REF = {"$ref": "#/components/schemas/DocumentRequest"}
+REQUEST_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": _ENVELOPE_REF}}}}
+JOB_LINKS = {
+    # What a client (and a stateful fuzzer) can do with the job_id a submit answers with.
+    "GetJob": {"operationId": "get_job", "parameters": {"job_id": "$response.body#/job_id"}},
+    "DeleteJob": {"operationId": "delete_job", "parameters": {"job_id": "$response.body#/job_id"}},
+}
+
+
+def _add_examples(schema: dict[str, Any]) -> None:
+    """The bundled samples as request examples (for readers of /docs, and tried first by fuzzers)."""
+    examples = {
+        path.stem: {"value": json.loads(path.read_text())}
+        for path in sorted(_SAMPLES.glob("*.json"))
+        if path.stem in ("resume", "cover_letter")
+    }
+    for route in ("/v1/documents", "/v1/validate"):
+        operation = schema.get("paths", {}).get(route, {}).get("post", {})
+        content = operation.get("requestBody", {}).get("content", {}).get("application/json")
+        if content is not None and examples:
+            content["examples"] = examples
+
+
+def schema_builder(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """``app.openapi``: FastAPI's schema, with the request envelope (a discriminated union the routes
+    read as raw bytes) and the samples added; built once."""
+
+    def build() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+            envelope = TypeAdapter(DocumentRequest).json_schema(
+                by_alias=True, ref_template="#/components/schemas/{model}"
+            )
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.update(envelope.pop("$defs", {}))
+            components["DocumentRequest"] = envelope
+            _add_examples(schema)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    return build

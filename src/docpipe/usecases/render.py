@@ -1,0 +1,129 @@
+"""Render a queued job: one SQS record. User-caused failures end the job; infrastructure failures
+raise, so SQS retries the record, and on the last allowed receive the job is marked failed first:
+none is left unfinished."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+from typing import TYPE_CHECKING, Protocol
+
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+from docpipe import contract, validation
+from docpipe.errors import DependencyUnavailable, InvalidDocument, RenderFailed
+from docpipe.jobs import ACTIVE, CachedDocument, Job, JobError, JobStatus, RenderMessage, now
+from docpipe.observability import logger, metrics
+from docpipe.settings import Settings
+from docpipe.templates import render_source
+from docpipe.usecases.documents import release_hold
+from docpipe.usecases.stores import Stores
+
+if TYPE_CHECKING:
+    from docpipe.renderer import RenderResult
+
+
+class DocumentRenderer(Protocol):
+    """What rendering needs of a renderer (:class:`docpipe.renderer.Renderer` in production)."""
+
+    def render(self, request: validation.DocumentRequestT) -> RenderResult: ...
+
+
+class RenderJob:
+    def __init__(self, stores: Stores, settings: Settings, renderer: DocumentRenderer) -> None:
+        self.stores = stores
+        self.settings = settings
+        self.renderer = renderer
+
+    def record(self, body: str, receive_count: int) -> None:
+        """One SQS record. A message that is not a render message is dropped, not retried forever."""
+        try:
+            message = RenderMessage.model_validate_json(body)
+        except ValueError:
+            logger.error("malformed render message dropped", extra={"bytes": len(body)})
+            return
+        self(message, receive_count)
+
+    def __call__(self, message: RenderMessage, receive_count: int) -> None:
+        logger.append_keys(job_id=message.job_id)  # every log line of this record carries its job id
+        jobs = self.stores.jobs
+        job = jobs.get(message.job_id)
+        if job is None or job.tenant != message.tenant:
+            logger.warning("message for an unknown job dropped", extra={"job_id": message.job_id})
+            return
+        if job.status not in ACTIVE:
+            logger.info("duplicate delivery of a finished job ignored", extra={"job_id": job.job_id})
+            return
+        claimed = jobs.claim(job.job_id, receive_count)
+        if claimed is None:
+            return
+        queue_wait = (now() - dt.datetime.fromisoformat(job.created_at)).total_seconds() * 1000
+        metrics.add_metric(name="QueueWaitMs", unit="Milliseconds", value=queue_wait)
+        try:
+            self._render_claimed(claimed)
+        except (InvalidDocument, RenderFailed) as exc:
+            self._fail(claimed, JobError(code=exc.code, message=exc.message))
+            logger.info("job failed", extra={"job_id": job.job_id, "error_code": exc.code})
+        except Exception as exc:
+            if receive_count >= self.settings.max_receives:
+                reason = "the document could not be rendered; please resubmit"
+                self._fail(claimed, JobError(code="internal_error", message=reason))
+            logger.warning(
+                "render attempt failed",
+                extra={"job_id": job.job_id, "attempt": receive_count, "error": type(exc).__name__},
+            )
+            raise
+
+    def _fail(self, job: Job, error: JobError) -> None:
+        if self.stores.jobs.finish(job, JobStatus.FAILED, error=error):
+            self._release_document(job)  # an earlier attempt may have uploaded it
+        _count_failure(error.code)
+
+    def _render_claimed(self, job: Job) -> None:
+        request = validation.validate_request(json.loads(self.stores.objects.get_request(job.request_key)))
+        data, pages, elapsed, used_format = self._typeset(request)
+        # The job holds its (content-addressed) document before uploading it: see usecases.documents.
+        self.stores.jobs.hold_document(job)
+        self.stores.objects.put_document(job.document_key, data, job.format, job.filename)
+        # Cache before announcing success: a client that sees "succeeded" and resubmits gets a hit.
+        cached = CachedDocument(job_id=job.job_id, document_key=job.document_key, filename=job.filename)
+        self.stores.cache.put(job.tenant, job.content_key, cached)
+        result = {"pages": pages, "bytes": len(data), "render_ms": int(elapsed)}
+        finished = self.stores.jobs.finish(job, JobStatus.SUCCEEDED, result=result)
+        if not finished and self.stores.jobs.get(job.job_id) is None:
+            # Erased while it rendered: neither its document nor its cache entry may outlive that.
+            with contextlib.suppress(DependencyUnavailable):
+                self.stores.cache.delete(job.tenant, job.content_key)
+            self._release_document(job)
+            logger.info("job erased while rendering; its document removed", extra={"job_id": job.job_id})
+            return
+        metrics.add_metric(name=contract.METRIC_RENDER_MS, unit="Milliseconds", value=elapsed)
+        logger.info("job succeeded", extra={"job_id": job.job_id, **result, "used_format": used_format})
+
+    def _typeset(self, request: validation.DocumentRequestT) -> tuple[bytes, int, float, bool]:
+        """The document's bytes, pages, milliseconds and whether a precompiled format was used."""
+        if request.format == "tex":
+            return render_source(request).text.encode(), 0, 0.0, False
+        result = self.renderer.render(request)
+        return result.pdf, result.pages, result.elapsed_ms, result.used_format
+
+    def _release_document(self, job: Job) -> None:
+        """Drop a job's hold on its document and delete the document once no job holds it.
+        Best effort: what is left expires with the retention period."""
+        try:
+            if release_hold(self.stores.jobs, job):
+                self.stores.objects.delete(job.document_key)
+        except Exception as exc:
+            logger.warning(
+                "could not release a document", extra={"job_id": job.job_id, "error": type(exc).__name__}
+            )
+
+
+def _count_failure(code: str) -> None:
+    """RenderFailed, and RenderFailedByCode by ``code``, in the namespace every metric is in."""
+    metrics.add_metric(name=contract.METRIC_RENDER_FAILED, unit="Count", value=1)
+    with single_metric(
+        name="RenderFailedByCode", unit=MetricUnit.Count, value=1, namespace=metrics.namespace
+    ) as metric:
+        metric.add_dimension(name="code", value=code)
