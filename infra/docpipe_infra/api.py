@@ -64,10 +64,25 @@ class Api(Construct):
         removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.api = self._rest_api(cors_origins, log_retention=log_retention, removal_policy=removal_policy)
+        self._own_execution_logs(log_retention=log_retention, removal_policy=removal_policy)
+        self._add_cors_gateway_responses(cors_origins)
+        self._add_routes(handlers)
+        self.usage_plan = self.api.add_usage_plan(
+            "UsagePlan",
+            description="Per-API-key throttle; add each tenant's key to this plan",
+            throttle=apigw.ThrottleSettings(rate_limit=rate_limit, burst_limit=burst_limit),
+            api_stages=[apigw.UsagePlanPerApiStage(api=self.api, stage=self.api.deployment_stage)],
+        )
+        self._acknowledge()
+
+    def _rest_api(
+        self, cors_origins: Sequence[str], *, log_retention: logs.RetentionDays, removal_policy: RemovalPolicy
+    ) -> apigw.RestApi:
         access_logs = logs.LogGroup(
             self, "AccessLogs", retention=log_retention, removal_policy=removal_policy
         )
-        self.api = apigw.RestApi(
+        return apigw.RestApi(
             self,
             "RestApi",
             description="docpipe: résumé and cover-letter JSON to PDF",
@@ -86,8 +101,8 @@ class Api(Construct):
             ),
             default_cors_preflight_options=_cors(cors_origins),
         )
-        self._own_execution_logs(log_retention=log_retention, removal_policy=removal_policy)
-        self._add_cors_gateway_responses(cors_origins)
+
+    def _add_routes(self, handlers: Mapping[str, lambda_.IFunction]) -> None:
         self._validator = self.api.add_request_validator(
             "Validator", validate_request_body=True, validate_request_parameters=True
         )
@@ -101,13 +116,6 @@ class Api(Construct):
         }
         for method, path, function_name in c.ROUTES:
             self._add_route(method, path, integrations[function_name])
-        self.usage_plan = self.api.add_usage_plan(
-            "UsagePlan",
-            description="Per-API-key throttle; add each tenant's key to this plan",
-            throttle=apigw.ThrottleSettings(rate_limit=rate_limit, burst_limit=burst_limit),
-            api_stages=[apigw.UsagePlanPerApiStage(api=self.api, stage=self.api.deployment_stage)],
-        )
-        self._acknowledge()
 
     def _own_execution_logs(
         self, *, log_retention: logs.RetentionDays, removal_policy: RemovalPolicy

@@ -1,22 +1,35 @@
 """Deployment settings read from CDK context, validated once, then passed to constructs as keywords.
 
 Values arrive either as JSON from ``cdk.json``/``CDK_CONTEXT_JSON`` (typed) or as strings from
-``cdk synth -c key=value``; the parsers below accept both so that the two spellings give one template.
+``cdk synth -c key=value``; the model accepts both, so the two spellings give one template. Each
+field's alias is its context key, and errors name that key.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from aws_cdk import aws_logs as logs
 from constructs import Node
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from docpipe import contract
 from docpipe_infra import constants as c
 
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off", ""})
-_ARCHITECTURES = frozenset({"arm64", "x86_64"})
+_UNSET = frozenset({"", "none", "null"})
 # CloudWatch Logs accepts only these retention periods (days).
 _LOG_RETENTION = {
     1: logs.RetentionDays.ONE_DAY,
@@ -41,126 +54,125 @@ class ConfigError(ValueError):
     """A context value is malformed; synth stops with the key's name instead of deploying nonsense."""
 
 
-@dataclass(frozen=True, kw_only=True)
-class DeployConfig:
-    """Everything that differs between deployments. Defaults are in ``constants``."""
+def _is_unset(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip().lower() in _UNSET)
 
-    stack_name: str = c.DEFAULT_STACK_NAME
-    prod: bool = False
-    bundle: bool = True
-    retention_days: int = c.DEFAULT_RETENTION_DAYS
-    log_retention_days: int = c.DEFAULT_LOG_RETENTION_DAYS
-    render_arch: str = c.DEFAULT_RENDER_ARCH
-    render_max_concurrency: int = c.DEFAULT_RENDER_MAX_CONCURRENCY
-    render_reserved_concurrency: int | None = None
-    api_rate_limit: float = c.DEFAULT_API_RATE_LIMIT
-    api_burst_limit: int = c.DEFAULT_API_BURST_LIMIT
-    cors_origins: tuple[str, ...] = ()
+
+def _flag(value: Any) -> Any:
+    """``true``/``false`` and the usual spellings of them, as `-c key=value` passes them."""
+    if isinstance(value, bool) or not isinstance(value, str):
+        return value
+    text = value.strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError("must be true or false")
+
+
+def _stripped(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _origins(value: Any) -> Any:
+    """A JSON list from cdk.json, or a comma-separated string from `-c`."""
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        return items
+    return tuple(str(item).strip() for item in items if str(item).strip())
+
+
+Flag = Annotated[bool, BeforeValidator(_flag)]
+Number = Annotated[int, BeforeValidator(_stripped)]
+Rate = Annotated[float, BeforeValidator(_stripped)]
+_FLAG: TypeAdapter[bool] = TypeAdapter(Flag)
+
+
+def _default_log_retention_days(*, prod: bool) -> int:
+    return c.DEFAULT_PROD_LOG_RETENTION_DAYS if prod else c.DEFAULT_LOG_RETENTION_DAYS
+
+
+class DeployConfig(BaseModel):
+    """Everything that differs between deployments. Defaults are in ``constants`` and ``contract``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True)
+
+    # CloudFormation's rule for stack names.
+    stack_name: str = Field(
+        default=c.DEFAULT_STACK_NAME, alias=c.CTX_STACK_NAME, pattern=r"^[A-Za-z][A-Za-z0-9-]{0,127}$"
+    )
+    prod: Flag = Field(default=False, alias=c.CTX_PROD)
+    bundle: Flag = Field(default=True, alias=c.CTX_BUNDLE)
+    retention_days: Number = Field(default=contract.RETENTION_DAYS, alias=c.CTX_RETENTION_DAYS, ge=1)
+    # The default is longer in prod: _log_retention_follows_prod.
+    log_retention_days: Number = Field(default=c.DEFAULT_LOG_RETENTION_DAYS, alias=c.CTX_LOG_RETENTION_DAYS)
+    render_arch: Literal["arm64", "x86_64"] = Field(default=c.DEFAULT_RENDER_ARCH, alias=c.CTX_RENDER_ARCH)
+    # ScalingConfig.MaximumConcurrency accepts 2..1000.
+    render_max_concurrency: Number = Field(
+        default=c.DEFAULT_RENDER_MAX_CONCURRENCY, alias=c.CTX_RENDER_MAX_CONCURRENCY, ge=2, le=1000
+    )
+    render_reserved_concurrency: Number | None = Field(default=None, alias=c.CTX_RENDER_RESERVED_CONCURRENCY)
+    api_rate_limit: Rate = Field(default=c.DEFAULT_API_RATE_LIMIT, alias=c.CTX_API_RATE_LIMIT, gt=0)
+    api_burst_limit: Number = Field(default=c.DEFAULT_API_BURST_LIMIT, alias=c.CTX_API_BURST_LIMIT, ge=1)
+    cors_origins: Annotated[tuple[str, ...], BeforeValidator(_origins)] = Field(
+        default=(), alias=c.CTX_CORS_ORIGINS
+    )
     # Off by default: an X-Ray interface endpoint costs ~$14.60/month (2 AZs x $0.01/h) plus $0.01/GB,
     # more than the rest of an idle stack. Tracing stays on either way; without the endpoint traces
     # hold only the segments Lambda and API Gateway send themselves (network.py).
-    xray_endpoint: bool = False
+    xray_endpoint: Flag = Field(default=False, alias=c.CTX_XRAY_ENDPOINT)
 
-    def __post_init__(self) -> None:
-        _check(self.retention_days >= 1, c.CTX_RETENTION_DAYS, "must be at least 1 day")
-        _check(
-            self.log_retention_days in _LOG_RETENTION,
-            c.CTX_LOG_RETENTION_DAYS,
-            f"must be one of {sorted(_LOG_RETENTION)}",
-        )
-        _check(
-            self.render_arch in _ARCHITECTURES, c.CTX_RENDER_ARCH, f"must be one of {sorted(_ARCHITECTURES)}"
-        )
-        # ScalingConfig.MaximumConcurrency accepts 2..1000.
-        _check(2 <= self.render_max_concurrency <= 1000, c.CTX_RENDER_MAX_CONCURRENCY, "must be 2..1000")
-        reserved = self.render_reserved_concurrency
+    @model_validator(mode="before")
+    @classmethod
+    def _log_retention_follows_prod(cls, data: Any) -> Any:
+        """Production keeps its logs longer unless told otherwise."""
+        if not isinstance(data, dict) or c.CTX_LOG_RETENTION_DAYS in data or "log_retention_days" in data:
+            return data
+        try:
+            prod = _FLAG.validate_python(data.get(c.CTX_PROD, data.get("prod", False)))
+        except ValidationError:
+            return data  # reported as the error of docpipe:prod
+        return {**data, c.CTX_LOG_RETENTION_DAYS: _default_log_retention_days(prod=prod)}
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _cloudwatch_retention(cls, value: int) -> int:
+        if value not in _LOG_RETENTION:
+            raise ValueError(f"must be one of {sorted(_LOG_RETENTION)}")
+        return value
+
+    @field_validator("render_reserved_concurrency")
+    @classmethod
+    def _reserve_at_least_the_fan_out(cls, value: int | None, info: ValidationInfo) -> int | None:
         # Reserved concurrency below the poller's fan-out throttles invocations; throttled messages
         # still count receives and would reach the DLQ after MAX_RECEIVES without ever rendering.
-        _check(
-            reserved is None or reserved >= self.render_max_concurrency,
-            c.CTX_RENDER_RESERVED_CONCURRENCY,
-            f"must be unset or >= {c.CTX_RENDER_MAX_CONCURRENCY} ({self.render_max_concurrency})",
-        )
-        _check(self.api_rate_limit > 0, c.CTX_API_RATE_LIMIT, "must be positive")
-        _check(self.api_burst_limit >= 1, c.CTX_API_BURST_LIMIT, "must be at least 1")
+        fan_out = info.data.get("render_max_concurrency")
+        if value is not None and fan_out is not None and value < fan_out:
+            raise ValueError(f"must be unset or >= {c.CTX_RENDER_MAX_CONCURRENCY} ({fan_out})")
+        return value
 
     @property
     def log_retention(self) -> logs.RetentionDays:
         return _LOG_RETENTION[self.log_retention_days]
 
     @classmethod
+    def from_context(cls, context: Mapping[str, Any]) -> DeployConfig:
+        """Validate context values by key; unset values (absent, empty, ``null``) take the default."""
+        values = {key: value for key, value in context.items() if not _is_unset(value)}
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            raise ConfigError("; ".join(_describe(error) for error in exc.errors())) from None
+
+    @classmethod
     def from_node(cls, node: Node) -> DeployConfig:
         """Read every ``docpipe:*`` context key from the app's construct node."""
-        prod = _as_bool(node.try_get_context(c.CTX_PROD), c.CTX_PROD, default=False)
-        default_log_days = c.DEFAULT_PROD_LOG_RETENTION_DAYS if prod else c.DEFAULT_LOG_RETENTION_DAYS
-        reserved = node.try_get_context(c.CTX_RENDER_RESERVED_CONCURRENCY)
-        return cls(
-            stack_name=str(node.try_get_context(c.CTX_STACK_NAME) or c.DEFAULT_STACK_NAME),
-            prod=prod,
-            bundle=_as_bool(node.try_get_context(c.CTX_BUNDLE), c.CTX_BUNDLE, default=True),
-            retention_days=_as_int(node, c.CTX_RETENTION_DAYS, c.DEFAULT_RETENTION_DAYS),
-            log_retention_days=_as_int(node, c.CTX_LOG_RETENTION_DAYS, default_log_days),
-            render_arch=str(node.try_get_context(c.CTX_RENDER_ARCH) or c.DEFAULT_RENDER_ARCH),
-            render_max_concurrency=_as_int(
-                node, c.CTX_RENDER_MAX_CONCURRENCY, c.DEFAULT_RENDER_MAX_CONCURRENCY
-            ),
-            render_reserved_concurrency=None
-            if _is_unset(reserved)
-            else _as_int(node, c.CTX_RENDER_RESERVED_CONCURRENCY, 0),
-            api_rate_limit=_as_float(node, c.CTX_API_RATE_LIMIT, c.DEFAULT_API_RATE_LIMIT),
-            api_burst_limit=_as_int(node, c.CTX_API_BURST_LIMIT, c.DEFAULT_API_BURST_LIMIT),
-            cors_origins=_as_list(node.try_get_context(c.CTX_CORS_ORIGINS)),
-            xray_endpoint=_as_bool(
-                node.try_get_context(c.CTX_XRAY_ENDPOINT), c.CTX_XRAY_ENDPOINT, default=False
-            ),
-        )
+        keys = [field.alias for field in cls.model_fields.values() if field.alias]
+        return cls.from_context({key: node.try_get_context(key) for key in keys})
 
 
-def _check(ok: bool, key: str, message: str) -> None:
-    if not ok:
-        raise ConfigError(f"context {key} {message}")
-
-
-def _is_unset(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and value.strip().lower() in {"", "none", "null"})
-
-
-def _as_bool(value: Any, key: str, *, default: bool) -> bool:
-    if value is None:
-        return default
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ConfigError(f"context {key} must be true or false, got {value!r}")
-
-
-def _as_int(node: Node, key: str, default: int) -> int:
-    value = node.try_get_context(key)
-    if _is_unset(value):
-        return default
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        raise ConfigError(f"context {key} must be an integer, got {value!r}") from None
-
-
-def _as_float(node: Node, key: str, default: float) -> float:
-    value = node.try_get_context(key)
-    if _is_unset(value):
-        return default
-    try:
-        return float(str(value).strip())
-    except ValueError:
-        raise ConfigError(f"context {key} must be a number, got {value!r}") from None
-
-
-def _as_list(value: Any) -> tuple[str, ...]:
-    """A JSON list from cdk.json, or a comma-separated string from `-c`."""
-    if _is_unset(value):
-        return ()
-    items = value if isinstance(value, list) else str(value).split(",")
-    return tuple(str(item).strip() for item in items if str(item).strip())
+def _describe(error: Any) -> str:
+    """One validation error as ``context <key>: <what is wrong> (got <value>)``."""
+    key = ".".join(str(part) for part in error["loc"])
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"context {key}: {message} (got {error['input']!r})"

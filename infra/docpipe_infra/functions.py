@@ -1,9 +1,7 @@
 """Functions: submit and status (ZIP, arm64, Python 3.12) and render (container image with TeX Live).
 
-Each function gets its own role with only the calls its handler makes; none gets the AWS managed
-execution policies, whose log permissions cover every log group in the account.
-
-Also the log groups of the functions CDK itself adds to back custom resources (``CustomResourceLogs``).
+Each function gets its own role with only the calls its handler makes (permissions.py); none gets the
+AWS managed execution policies, whose log permissions cover every log group in the account.
 """
 
 from __future__ import annotations
@@ -13,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TypedDict, cast
 
-from aws_cdk import CfnResource, CustomResourceProviderBase, Duration, IgnoreMode, RemovalPolicy, Stack
+from aws_cdk import Duration, IgnoreMode, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr_assets as ecr_assets
@@ -25,8 +23,9 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from docpipe import contract
 from docpipe_infra import constants as c
-from docpipe_infra import nag
+from docpipe_infra import nag, permissions
 from docpipe_infra.bundling import python_function_code
 
 # What a function in a VPC needs to manage its network interfaces: the actions of the AWS managed
@@ -83,30 +82,17 @@ class Functions(Construct):
         cors_origins: Sequence[str],
     ) -> None:
         super().__init__(scope, construct_id)
-        self._bucket = bucket
         self._vpc = vpc
         self._subnets = subnets
         self._security_group = security_group
         self._log_retention = log_retention
         self._removal_policy = removal_policy
-        self._environment = {
-            c.ENV_BUCKET: bucket.bucket_name,
-            c.ENV_JOBS_TABLE: table.table_name,
-            c.ENV_QUEUE_URL: queue.queue_url,
-            c.ENV_REDIS_URL: redis_url,
-            c.ENV_PRESIGN_SECONDS: str(c.PRESIGN_SECONDS),
-            c.ENV_RETENTION_DAYS: str(retention_days),
-            c.ENV_MAX_RECEIVES: str(c.MAX_RECEIVES),
-            c.ENV_RENDER_TIMEOUT_SECONDS: str(c.RENDER_TIMEOUT_SECONDS),
-            c.ENV_MAX_BACKLOG: str(c.MAX_BACKLOG),
-            c.ENV_CACHE_TTL_SECONDS: str(c.CACHE_TTL_SECONDS),
-            c.ENV_STALE_AFTER_SECONDS: str(c.STALE_AFTER_SECONDS),
-            c.ENV_METRICS_NAMESPACE: c.METRICS_NAMESPACE,
-            c.ENV_LOG_LEVEL: c.LOG_LEVEL,
-        }
+        self._environment = _environment(
+            bucket=bucket, table=table, queue=queue, redis_url=redis_url, retention_days=retention_days
+        )
         # The API functions answer browsers themselves (CORS headers on every answer, errors included);
         # always set, as [] when no origins are configured, so the template says what the app does.
-        http_environment = {c.ENV_CORS_ORIGINS: json.dumps(list(cors_origins))}
+        http_environment = {contract.ENV_CORS_ORIGINS: json.dumps(list(cors_origins))}
         self.submit = self._zip_function(
             c.SUBMIT, bundle=bundle, description="POST /v1/documents", environment=http_environment
         )
@@ -119,9 +105,9 @@ class Functions(Construct):
         self.render = self._render_function(
             arch=render_arch, reserved_concurrency=render_reserved_concurrency
         )
-        self._grant_submit(table=table, queue=queue)
-        self._grant_status(table=table)
-        self._grant_render(table=table)
+        permissions.grant_submit(_role(self.submit), bucket=bucket, table=table, queue=queue)
+        permissions.grant_status(_role(self.status), bucket=bucket, table=table)
+        permissions.grant_render(_role(self.render), bucket=bucket, table=table)
         self._consume(queue, max_concurrency=render_max_concurrency)
 
     # --- functions ----------------------------------------------------------------------------------
@@ -177,9 +163,9 @@ class Functions(Construct):
             # pass -c docpipe:renderArch=x86_64 instead.
             architecture=architecture,
             memory_size=c.RENDER_MEMORY_MB,
-            timeout=Duration.seconds(c.RENDER_FUNCTION_TIMEOUT_SECONDS),
+            timeout=Duration.seconds(contract.RENDER_FUNCTION_TIMEOUT_SECONDS),
             reserved_concurrent_executions=reserved_concurrency,
-            **self._common(c.RENDER, extra_environment={c.ENV_FORMAT_DIR: c.FORMAT_DIR}),
+            **self._common(c.RENDER, extra_environment={contract.ENV_FORMAT_DIR: contract.IMAGE_FORMAT_DIR}),
         )
         return cast(lambda_.DockerImageFunction, self._finish(function, c.RENDER))
 
@@ -201,7 +187,7 @@ class Functions(Construct):
         role.add_to_policy(iam.PolicyStatement(actions=_ENI_ACTIONS, resources=["*"]))
         environment = {
             **self._environment,
-            c.ENV_SERVICE_NAME: c.SERVICE_NAMES[name],
+            contract.ENV_SERVICE_NAME: contract.service_name(name),
             **(extra_environment or {}),
         }
         return _CommonProps(
@@ -226,74 +212,6 @@ class Functions(Construct):
         )
         return function
 
-    # --- permissions --------------------------------------------------------------------------------
-
-    # The grants follow the calls in src/docpipe (pipeline.py, jobstore.py, objectstore.py,
-    # workqueue.py); TransactWriteItems is authorised through the PutItem of each of its items.
-
-    def _grant_submit(self, *, table: dynamodb.ITable, queue: sqs.IQueue) -> None:
-        role = self._role(self.submit)
-        self._grant_objects(
-            role,
-            ["s3:PutObject", "s3:DeleteObject"],
-            c.REQUESTS_PREFIX,
-            "submit stores each request's JSON, and deletes it again when an identical job won the race",
-        )
-        self._grant_objects(
-            role,
-            ["s3:GetObject"],
-            c.DOCUMENTS_PREFIX,
-            "submit presigns links to finished documents on a cache hit",
-        )
-        _grant_table(role, table, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"])
-        _grant_pointer_release(role, table)
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["sqs:SendMessage", "sqs:GetQueueAttributes"], resources=[queue.queue_arn]
-            )
-        )
-
-    def _grant_status(self, *, table: dynamodb.ITable) -> None:
-        role = self._role(self.status)
-        # Status never reads a request back, so it may only delete those (DELETE /v1/jobs/{id}).
-        self._grant_objects(
-            role, ["s3:DeleteObject"], c.REQUESTS_PREFIX, "status erases a job's request on DELETE"
-        )
-        self._grant_objects(
-            role,
-            ["s3:GetObject", "s3:DeleteObject"],
-            c.DOCUMENTS_PREFIX,
-            "status presigns downloads and erases a job's document on DELETE",
-        )
-        _grant_table(role, table, ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"])
-
-    def _grant_render(self, *, table: dynamodb.ITable) -> None:
-        role = self._role(self.render)
-        self._grant_objects(role, ["s3:GetObject"], c.REQUESTS_PREFIX, "render reads the submitted request")
-        self._grant_objects(
-            role,
-            ["s3:PutObject", "s3:DeleteObject"],
-            c.DOCUMENTS_PREFIX,
-            "render writes the finished PDF, and deletes it again if the job was erased while it rendered",
-        )
-        _grant_table(role, table, ["dynamodb:GetItem", "dynamodb:UpdateItem"])
-        _grant_pointer_release(role, table)
-
-    def _grant_objects(self, role: iam.Role, actions: Sequence[str], prefix: str, reason: str) -> None:
-        """Object actions under one key prefix; the wildcard is the key, never the bucket."""
-        role.add_to_policy(
-            iam.PolicyStatement(actions=list(actions), resources=[self._bucket.arn_for_objects(f"{prefix}*")])
-        )
-        nag.acknowledge(
-            role,
-            nag.iam5_resource(f"{nag.arn_of(self._bucket)}/{prefix}*"),
-            f"Object keys are generated per job, so the grant names the prefix: {reason}.",
-        )
-
-    @staticmethod
-    def _role(function: lambda_.Function) -> iam.Role:
-        return cast(iam.Role, function.role)
-
     # --- queue consumer -----------------------------------------------------------------------------
 
     def _consume(self, queue: sqs.IQueue, *, max_concurrency: int) -> None:
@@ -316,57 +234,32 @@ class Functions(Construct):
         )
 
 
-def _grant_table(role: iam.Role, table: dynamodb.ITable, actions: Sequence[str]) -> None:
-    # Item calls on the table itself; there are no indexes to grant.
-    role.add_to_policy(iam.PolicyStatement(actions=list(actions), resources=[table.table_arn]))
+def _environment(
+    *, bucket: s3.IBucket, table: dynamodb.ITable, queue: sqs.IQueue, redis_url: str, retention_days: int
+) -> dict[str, str]:
+    """What every function is given: where the resources are, and the application's settings."""
+    return {
+        contract.ENV_BUCKET: bucket.bucket_name,
+        contract.ENV_JOBS_TABLE: table.table_name,
+        contract.ENV_QUEUE_URL: queue.queue_url,
+        contract.ENV_REDIS_URL: redis_url,
+        contract.ENV_PRESIGN_SECONDS: str(contract.PRESIGN_SECONDS),
+        contract.ENV_RETENTION_DAYS: str(retention_days),
+        contract.ENV_MAX_RECEIVES: str(contract.MAX_RECEIVES),
+        contract.ENV_RENDER_TIMEOUT_SECONDS: str(contract.RENDER_TIMEOUT_SECONDS),
+        contract.ENV_MAX_BACKLOG: str(contract.MAX_BACKLOG),
+        contract.ENV_CACHE_TTL_SECONDS: str(contract.CACHE_TTL_SECONDS),
+        contract.ENV_STALE_AFTER_SECONDS: str(contract.STALE_AFTER_SECONDS),
+        contract.ENV_METRICS_NAMESPACE: contract.METRICS_NAMESPACE,
+        contract.ENV_LOG_LEVEL: c.LOG_LEVEL,
+    }
 
 
-def _grant_pointer_release(role: iam.Role, table: dynamodb.ITable) -> None:
-    """Finishing a job deletes its content pointer item; the condition keeps jobs themselves and
-    idempotency records out of reach of this DeleteItem."""
-    role.add_to_policy(
-        iam.PolicyStatement(
-            actions=["dynamodb:DeleteItem"],
-            resources=[table.table_arn],
-            conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{c.POINTER_KEY_PREFIX}*"]}},
-        )
-    )
+def _role(function: lambda_.Function) -> iam.Role:
+    return cast(iam.Role, function.role)
 
 
 def dockerignore_patterns(path: Path) -> list[str]:
     """The patterns of a .dockerignore file, without comments and blank lines."""
     lines = (line.strip() for line in path.read_text().splitlines())
     return [line for line in lines if line and not line.startswith("#")]
-
-
-class CustomResourceLogs(Construct):
-    """Log groups for the Lambda functions CDK adds to the stack to back its custom resources (today:
-    emptying the buckets before deletion, stripping the default security group's rules).
-
-    Left alone, Lambda creates ``/aws/lambda/<function name>`` on their first invocation, outside the
-    stack, without retention, and it outlives ``cdk destroy``. Each provider function is pointed at a
-    group the stack owns instead (``LoggingConfig``, as for our own functions): the function depends on
-    its group, so the group exists before any custom resource invokes it and is deleted only after
-    the function, on teardown. Create this last in the stack: it adopts the providers that exist.
-    """
-
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        log_retention: logs.RetentionDays,
-        removal_policy: RemovalPolicy,
-    ) -> None:
-        super().__init__(scope, construct_id)
-        # Providers are singletons directly under the stack, with ids like
-        # "Custom::S3AutoDeleteObjectsCustomResourceProvider"; their function is the child "Handler".
-        for provider in Stack.of(self).node.children:
-            if not isinstance(provider, CustomResourceProviderBase):
-                continue
-            handler = provider.node.find_child("Handler")
-            assert isinstance(handler, CfnResource)
-            assert handler.cfn_resource_type == "AWS::Lambda::Function"
-            name = provider.node.id.removeprefix("Custom::").removesuffix("CustomResourceProvider")
-            log_group = logs.LogGroup(self, name, retention=log_retention, removal_policy=removal_policy)
-            handler.add_property_override("LoggingConfig.LogGroup", log_group.log_group_name)

@@ -9,6 +9,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from docpipe import contract
 from docpipe_infra import constants as c
 
 _PERIOD = Duration.minutes(c.ALARM_PERIOD_MINUTES)
@@ -35,7 +36,7 @@ class Monitoring(Construct):
     persistent cache errors.
 
     The application metrics are Powertools EMF metrics in namespace ``Docpipe`` with a ``service``
-    dimension (see ``_app_metric``).
+    dimension, one value per function (see ``_app_metric``).
     The alarms have no actions yet: subscribe an SNS topic (or a chat integration) per environment.
     """
 
@@ -124,17 +125,17 @@ class Monitoring(Construct):
         )
 
     def _cache_errors_alarm(self) -> cw.Alarm:
-        # Alarms cannot use SEARCH (the dashboard's way to follow any `service` value), so this names
-        # the metric of each function: POWERTOOLS_SERVICE_NAME is c.SERVICE_NAMES[name] (functions.py).
+        # Alarms cannot use SEARCH (the dashboard's way to sum over the functions), so this names the
+        # metric of each function, under the POWERTOOLS_SERVICE_NAME functions.py sets for it.
         per_function = {
             name: cw.Metric(
-                namespace=c.METRICS_NAMESPACE,
-                metric_name=c.METRIC_CACHE_ERROR,
-                dimensions_map={c.METRIC_SERVICE_DIMENSION: service},
+                namespace=contract.METRICS_NAMESPACE,
+                metric_name=contract.METRIC_CACHE_ERROR,
+                dimensions_map={contract.METRIC_SERVICE_DIMENSION: contract.service_name(name)},
                 statistic=cw.Stats.SUM,
                 period=_CACHE_ERROR_PERIOD,
             )
-            for name, service in c.SERVICE_NAMES.items()
+            for name in c.FUNCTION_NAMES
         }
         errors = cw.MathExpression(
             expression=f"SUM([{', '.join(per_function)}])",
@@ -160,13 +161,13 @@ class Monitoring(Construct):
 
 
 def _app_metric(name: str, statistic: str) -> cw.MathExpression:
-    """One application metric, summed over whatever ``service`` dimension values carry it.
+    """One application metric, summed over the functions that emit it.
 
-    A SEARCH instead of a fixed dimension: the ``service`` value is whatever the application's
-    Powertools objects name (docpipe/observability.py takes POWERTOOLS_SERVICE_NAME, one per function:
-    c.SERVICE_NAMES), and the dashboard must not go blank when that changes.
+    Each function emits under its own ``service`` value: the POWERTOOLS_SERVICE_NAME functions.py sets
+    (``contract.service_name``), which docpipe/observability.py hands to Powertools. A SEARCH over that
+    dimension sums them in one expression instead of listing a metric per function in every graph.
     """
-    query = f'{{{c.METRICS_NAMESPACE},{c.METRIC_SERVICE_DIMENSION}}} MetricName="{name}"'
+    query = f'{{{contract.METRICS_NAMESPACE},{contract.METRIC_SERVICE_DIMENSION}}} MetricName="{name}"'
     return cw.MathExpression(
         expression=f"SEARCH('{query}', '{statistic}', {int(_PERIOD.to_seconds())})",
         using_metrics={},
@@ -196,15 +197,15 @@ def _api_widgets(api: apigw.RestApi) -> list[cw.IWidget]:
 
 
 def _cache_widgets() -> list[cw.IWidget]:
-    hits = _app_metric(c.METRIC_CACHE_HIT, cw.Stats.SUM)
-    misses = _app_metric(c.METRIC_CACHE_MISS, cw.Stats.SUM)
+    hits = _app_metric(contract.METRIC_CACHE_HIT, cw.Stats.SUM)
+    misses = _app_metric(contract.METRIC_CACHE_MISS, cw.Stats.SUM)
     ratio = cw.MathExpression(
         expression="100 * SUM(hits) / (SUM(hits) + SUM(misses))",
         using_metrics={"hits": hits, "misses": misses},
         label="cache hit %",
         period=_PERIOD,
     )
-    errors = _app_metric(c.METRIC_CACHE_ERROR, cw.Stats.SUM)
+    errors = _app_metric(contract.METRIC_CACHE_ERROR, cw.Stats.SUM)
     return [
         _graph("Cache hit ratio (%)", [ratio]),
         # Beside the ratio: a ratio that drops while errors rise is the cache failing, not new content.
@@ -242,11 +243,11 @@ def _render_widgets(render: lambda_.IFunction, functions: list[lambda_.IFunction
     return [
         _graph(
             "Render time (ms) p50 / p99",
-            [_app_metric(c.METRIC_RENDER_MS, s) for s in ("p50", "p99")],
+            [_app_metric(contract.METRIC_RENDER_MS, s) for s in ("p50", "p99")],
         ),
         _graph(
             "Render failures",
-            [_app_metric(c.METRIC_RENDER_FAILED, cw.Stats.SUM)],
+            [_app_metric(contract.METRIC_RENDER_FAILED, cw.Stats.SUM)],
             [
                 render.metric_errors(period=_PERIOD, statistic=cw.Stats.SUM),
                 render.metric_throttles(period=_PERIOD, statistic=cw.Stats.SUM),

@@ -6,6 +6,7 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from docpipe import contract
 from docpipe_infra import constants as c
 
 
@@ -42,7 +43,7 @@ class RenderQueue(Construct):
             enforce_ssl=True,
             visibility_timeout=visibility_timeout,
             dead_letter_queue=sqs.DeadLetterQueue(
-                max_receive_count=c.MAX_RECEIVES, queue=self.dead_letter_queue
+                max_receive_count=contract.MAX_RECEIVES, queue=self.dead_letter_queue
             ),
             removal_policy=removal_policy,
         )

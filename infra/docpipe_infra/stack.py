@@ -7,11 +7,13 @@ from typing import Any
 from aws_cdk import Annotations, CfnOutput, Duration, RemovalPolicy, Stack, Tags
 from constructs import Construct
 
+from docpipe import contract
 from docpipe_infra import constants as c
 from docpipe_infra.api import Api
 from docpipe_infra.cache import Cache
 from docpipe_infra.config import DeployConfig
-from docpipe_infra.functions import CustomResourceLogs, Functions
+from docpipe_infra.custom_resource_logs import CustomResourceLogs
+from docpipe_infra.functions import Functions
 from docpipe_infra.monitoring import Monitoring
 from docpipe_infra.network import Network
 from docpipe_infra.queue import RenderQueue
@@ -34,6 +36,9 @@ class DocpipeStack(Stack):
                 "docpipe:sourcesOnly",
                 f"{c.CTX_BUNDLE}=false: the ZIP functions hold no dependencies; synth only, do not deploy.",
             )
+        self._compose(config)
+
+    def _compose(self, config: DeployConfig) -> None:
         removal_policy = RemovalPolicy.RETAIN if config.prod else RemovalPolicy.DESTROY
 
         network = Network(
@@ -50,27 +55,11 @@ class DocpipeStack(Stack):
         queue = RenderQueue(
             self,
             "RenderQueue",
-            visibility_timeout=Duration.seconds(c.VISIBILITY_TIMEOUT_SECONDS),
+            visibility_timeout=Duration.seconds(contract.VISIBILITY_TIMEOUT_SECONDS),
             removal_policy=removal_policy,
         )
-        functions = Functions(
-            self,
-            "Functions",
-            vpc=network.vpc,
-            subnets=network.subnets,
-            security_group=network.function_security_group,
-            bucket=storage.bucket,
-            table=storage.table,
-            queue=queue.queue,
-            redis_url=cache.redis_url,
-            retention_days=config.retention_days,
-            log_retention=config.log_retention,
-            removal_policy=removal_policy,
-            bundle=config.bundle,
-            render_arch=config.render_arch,
-            render_max_concurrency=config.render_max_concurrency,
-            render_reserved_concurrency=config.render_reserved_concurrency,
-            cors_origins=config.cors_origins,
+        functions = self._functions(
+            config, network=network, cache=cache, storage=storage, queue=queue, removal_policy=removal_policy
         )
         api = Api(
             self,
@@ -96,6 +85,39 @@ class DocpipeStack(Stack):
             self, "CustomResourceLogs", log_retention=config.log_retention, removal_policy=removal_policy
         )
 
+        self._outputs(api=api, storage=storage, queue=queue, monitoring=monitoring)
+
+    def _functions(
+        self,
+        config: DeployConfig,
+        *,
+        network: Network,
+        cache: Cache,
+        storage: Storage,
+        queue: RenderQueue,
+        removal_policy: RemovalPolicy,
+    ) -> Functions:
+        return Functions(
+            self,
+            "Functions",
+            vpc=network.vpc,
+            subnets=network.subnets,
+            security_group=network.function_security_group,
+            bucket=storage.bucket,
+            table=storage.table,
+            queue=queue.queue,
+            redis_url=cache.redis_url,
+            retention_days=config.retention_days,
+            log_retention=config.log_retention,
+            removal_policy=removal_policy,
+            bundle=config.bundle,
+            render_arch=config.render_arch,
+            render_max_concurrency=config.render_max_concurrency,
+            render_reserved_concurrency=config.render_reserved_concurrency,
+            cors_origins=config.cors_origins,
+        )
+
+    def _outputs(self, *, api: Api, storage: Storage, queue: RenderQueue, monitoring: Monitoring) -> None:
         # Construct ids directly under the stack are the outputs' logical ids.
         CfnOutput(self, c.OUTPUT_API_URL, value=api.api.url, description="Base URL of the API stage")
         CfnOutput(self, c.OUTPUT_BUCKET, value=storage.bucket.bucket_name)

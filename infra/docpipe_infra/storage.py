@@ -7,6 +7,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from docpipe import contract
 from docpipe_infra import constants as c
 
 # DynamoDB keeps at most 35 days of continuous backups.
@@ -55,8 +56,8 @@ class Storage(Construct):
             # (DELETE /v1/jobs/{id} and the retention expiry) must really remove the personal data.
             versioned=False,
             lifecycle_rules=[
-                s3.LifecycleRule(id="expire-requests", prefix=c.REQUESTS_PREFIX, expiration=expiry),
-                s3.LifecycleRule(id="expire-documents", prefix=c.DOCUMENTS_PREFIX, expiration=expiry),
+                s3.LifecycleRule(id="expire-requests", prefix=contract.REQUESTS_PREFIX, expiration=expiry),
+                s3.LifecycleRule(id="expire-documents", prefix=contract.DOCUMENTS_PREFIX, expiration=expiry),
                 s3.LifecycleRule(
                     id="abort-incomplete-uploads", abort_incomplete_multipart_upload_after=Duration.days(1)
                 ),
@@ -92,9 +93,11 @@ class Storage(Construct):
         return dynamodb.Table(
             self,
             "JobsTable",
-            partition_key=dynamodb.Attribute(name=c.TABLE_PARTITION_KEY, type=dynamodb.AttributeType.STRING),
+            partition_key=dynamodb.Attribute(
+                name=contract.TABLE_PARTITION_KEY, type=dynamodb.AttributeType.STRING
+            ),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            time_to_live_attribute=c.TABLE_TTL_ATTRIBUTE,
+            time_to_live_attribute=contract.TABLE_TTL_ATTRIBUTE,
             # Continuous backups no older than the data they back up: an erased job must not stay
             # restorable for the default 35 days.
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(

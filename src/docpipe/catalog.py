@@ -23,7 +23,3 @@ def check_template(document_type: str, name: str) -> str:
     if name not in names:
         raise ValueError(f"unknown template {name!r} for {document_type}; choose one of: {', '.join(names)}")
     return name
-
-
-def template_dir(document_type: str, name: str) -> Path:
-    return TEMPLATES_DIR / document_type / check_template(document_type, name)

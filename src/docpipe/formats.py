@@ -28,15 +28,17 @@ from pathlib import Path
 
 from docpipe import catalog, templates
 from docpipe.errors import RenderFailed
+from docpipe.settings import FormatSettings
+from docpipe.texprocess import run_tex, tex_environment
 
 FORMAT_ENGINES = {"pdftex": ("pdftex", "pdflatex")}
 
 
 def default_directory() -> Path:
-    """Where formats live: ``DOCPIPE_FORMAT_DIR`` (the render image bakes them into a read-only
-    /opt/docpipe/formats), else the user's cache, where `make setup` builds them, so the CLI, the
-    local stack and the tests all find the same ones."""
-    configured = os.environ.get("DOCPIPE_FORMAT_DIR")
+    """Where formats live: the ``format_dir`` setting (the render image bakes them into a read-only
+    /opt/docpipe/formats and sets ``DOCPIPE_FORMAT_DIR``), else the user's cache, where `make setup`
+    builds them, so the CLI, the local stack and the tests all find the same ones."""
+    configured = FormatSettings().format_dir  # read now, not cached: it follows the environment
     if configured:
         return Path(configured)
     cache_home = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
@@ -114,8 +116,6 @@ class FormatStore:
 
 def build(source: templates.Source, target: Path) -> None:
     """Dump ``source.preamble`` into ``target`` with mylatexformat."""
-    from docpipe.renderer import run_tex, tex_environment  # the renderer imports this module
-
     binary, base = FORMAT_ENGINES[source.engine]
     root = Path(tempfile.mkdtemp(prefix="docpipe-fmt-"))
     try:

@@ -1,8 +1,10 @@
 """The one path from user text to LaTeX source.
 
 Every user string becomes TeX through :func:`escape`; the template environment applies it to every
-``<< value >>`` on its own (see ``templates.py``), so no template can forget it. Only this module
-creates :class:`TeX` values, the marker for "already safe LaTeX".
+``<< value >>`` on its own (see ``templates.py``), so no template can forget it. :class:`TeX` marks
+"already safe LaTeX": this module's functions make it, and the templates' ``join`` filter
+(``templates._join``) joins such values with fixed separators; nothing else constructs one
+(tests/unit/test_latex.py checks).
 
 After escaping, no character of the user's text can start a control sequence, open or close a
 group, switch mode, begin a comment, or form a ligature that changes the text (`` -- ``, ``''``,
@@ -18,7 +20,7 @@ from docpipe import fonts
 
 
 class TeX(str):
-    """LaTeX source that is safe to emit as is. Made only by this module's functions."""
+    """LaTeX source that is safe to emit as is. Made by this module's functions and ``templates._join``."""
 
     __slots__ = ()
 

@@ -1,4 +1,9 @@
-"""Configuration of the functions and the local stack: environment variables, checked at cold start."""
+"""Configuration of the functions and the local stack: environment variables, checked at cold start.
+
+Each field is read from ``DOCPIPE_<FIELD>`` (``contract.ENV_PREFIX``); the defaults are the ones the
+default deployment sets (``docpipe.contract``), and the infra tests check that every variable the
+template sets is a field here and that every required field is set.
+"""
 
 from __future__ import annotations
 
@@ -7,31 +12,41 @@ from functools import cache
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from docpipe import contract
 
-class Settings(BaseSettings):
+
+class FormatSettings(BaseSettings):
+    """Where precompiled TeX formats live: all that rendering alone (the CLI, `make setup`) reads."""
+
     model_config = SettingsConfigDict(
-        env_prefix="DOCPIPE_", extra="ignore", frozen=True, populate_by_name=True
+        env_prefix=contract.ENV_PREFIX, extra="ignore", frozen=True, populate_by_name=True
     )
+
+    format_dir: str = ""
+    """The render image bakes its formats into a read-only directory and points this at it; empty
+    means the user's cache directory (``formats.default_directory``)."""
+
+
+class Settings(FormatSettings):
+    """Everything the functions and the local stack read."""
 
     bucket: str = Field(min_length=3)
     jobs_table: str = Field(min_length=1)
     queue_url: str = Field(min_length=1)
     redis_url: str = ""
     """``rediss://host:port/0`` in AWS (TLS); empty runs without a cache."""
-    presign_seconds: int = Field(default=900, ge=60, le=7 * 24 * 3600)
-    retention_days: int = Field(default=7, ge=1, le=3650)
-    max_receives: int = Field(default=3, ge=1, le=1000)
+    presign_seconds: int = Field(default=contract.PRESIGN_SECONDS, ge=60, le=7 * 24 * 3600)
+    retention_days: int = Field(default=contract.RETENTION_DAYS, ge=1, le=3650)
+    max_receives: int = Field(default=contract.MAX_RECEIVES, ge=1, le=1000)
     """Equals the DLQ's maxReceiveCount: on this receive a failing job is marked failed."""
-    render_timeout_seconds: float = Field(default=20.0, gt=0, le=600)
-    max_backlog: int = Field(default=2000, ge=1)
+    render_timeout_seconds: float = Field(default=contract.RENDER_TIMEOUT_SECONDS, gt=0, le=600)
+    max_backlog: int = Field(default=contract.MAX_BACKLOG, ge=1)
     """Submit answers 503 + Retry-After once this many jobs wait in the queue."""
-    cache_ttl_seconds: int = Field(default=86_400, ge=1)
-    stale_after_seconds: int = Field(default=1800, ge=0)
+    cache_ttl_seconds: int = Field(default=contract.CACHE_TTL_SECONDS, ge=1)
+    stale_after_seconds: int = Field(default=contract.STALE_AFTER_SECONDS, ge=0)
     """A job still queued/rendering this long after its last change has been lost (its message
     failed to send, or every attempt crashed before it could record the failure): it is marked
-    failed when next looked at. Longer than the queue's visibility timeout x max receives."""
-    format_dir: str = ""
-    """Precompiled TeX formats (baked into the render image); empty uses a temp dir."""
+    failed when next looked at. Derived from the queue: ``contract.stale_after_seconds``."""
     aws_endpoint_url: str = ""
     """Only for the local stack (moto); empty in AWS."""
     aws_region: str = Field(min_length=1, validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"))
@@ -39,8 +54,6 @@ class Settings(BaseSettings):
     so clients and presigned links always speak to the region the stack was deployed to."""
     cors_origins: list[str] = Field(default_factory=list)
     """Browser origins allowed to call the API (a JSON list); empty answers no CORS at all."""
-    local_tenant: str = "local"
-    """Tenant for requests that carry no API key (the local stack)."""
 
 
 @cache

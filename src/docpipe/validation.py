@@ -67,7 +67,7 @@ def _path(loc: tuple[Any, ...]) -> str:
         if isinstance(part, int):
             path += f"[{part}]"
         elif isinstance(part, str) and part.startswith("#"):
-            continue  # our string-or-object tags (see schema._string_or)
+            continue  # our text-or-object tags (see fields.TEXT_OR_OBJECT)
         elif "[" in part or "." in part or " " in part:
             path += f"[{json.dumps(part)}]"
         else:

@@ -38,9 +38,11 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+from docpipe import contract
+
 REPO = Path(__file__).resolve().parents[2]
 DOCKERFILE = REPO / "layers" / "texlive" / "Dockerfile"
-IMAGE_FORMAT_DIR = Path("/opt/docpipe/formats")
+IMAGE_FORMAT_DIR = Path(contract.IMAGE_FORMAT_DIR)
 IMAGE_VENV_BIN = "/opt/venv/bin"
 IMAGE_UID = 10001
 FONTCONFIG_CACHE_DIR = Path("/var/cache/fontconfig")

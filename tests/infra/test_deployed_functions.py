@@ -26,7 +26,11 @@ from deployed import CacheEndpoint, Deployment
 from infra_support import REPO_ROOT, Synth, c
 from lambda_function import LambdaFunction
 
-from docpipe import devstack
+from docpipe import contract
+from docpipe_local.moto_server import start_moto
+from docpipe_local.processes import free_port
+from docpipe_local.redis_server import start_redis
+from docpipe_local.redis_tls import make_redis_tls
 
 REGION = "eu-west-1"
 EVENTS = REPO_ROOT / "events"
@@ -42,9 +46,9 @@ def event(name: str) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """moto for S3, SQS and DynamoDB; redis-server in cluster mode behind TLS for ElastiCache."""
-    tls = devstack.make_redis_tls(tmp_path_factory.mktemp("redis-tls"))
-    moto_port, redis_port = devstack.free_port(), devstack.free_port()
-    processes = [devstack.start_moto(moto_port), devstack.start_redis(redis_port, tls=tls)]
+    tls = make_redis_tls(tmp_path_factory.mktemp("redis-tls"))
+    moto_port, redis_port = free_port(), free_port()
+    processes = [start_moto(moto_port), start_redis(redis_port, tls=tls)]
     try:
         yield {"endpoint": f"http://127.0.0.1:{moto_port}", "redis_port": redis_port, "tls": tls}
     finally:
@@ -134,7 +138,7 @@ def _receive(deployment: Deployment, queue_url: str) -> dict[str, Any]:
 def journey(functions: dict[str, LambdaFunction], deployment: Deployment) -> dict[str, Any]:
     """One document through submit -> render -> status, and the same document again."""
     submit, render, status = functions[c.SUBMIT], functions[c.RENDER], functions[c.STATUS]
-    queue_url = submit.environment[c.ENV_QUEUE_URL]
+    queue_url = submit.environment[contract.ENV_QUEUE_URL]
     seen: dict[str, Any] = {"submitted": submit.invoke(event("submit"))}
     assert seen["submitted"]["statusCode"] == 202, seen["submitted"]
     job_id = json.loads(seen["submitted"]["body"])["job_id"]

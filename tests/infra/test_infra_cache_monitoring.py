@@ -8,6 +8,8 @@ from typing import Any
 from docpipe_infra import constants as c
 from infra_support import Synth
 
+from docpipe import contract
+
 
 def dashboard_widgets(synth: Synth) -> list[dict[str, Any]]:
     """The dashboard's widgets, with CloudFormation tokens (region, API name, ...) as plain text."""
@@ -24,7 +26,7 @@ def cache_error_alarm(synth: Synth) -> dict[str, Any]:
         alarm["Properties"]
         for alarm in synth.resources("AWS::CloudWatch::Alarm").values()
         if any(
-            query.get("MetricStat", {}).get("Metric", {}).get("MetricName") == c.METRIC_CACHE_ERROR
+            query.get("MetricStat", {}).get("Metric", {}).get("MetricName") == contract.METRIC_CACHE_ERROR
             for query in alarm["Properties"].get("Metrics", [])
         )
     ]
@@ -35,9 +37,9 @@ def cache_error_alarm(synth: Synth) -> dict[str, Any]:
 def function_services(synth: Synth) -> set[str]:
     """The `service` dimension each function's Powertools metrics carry (POWERTOOLS_SERVICE_NAME)."""
     return {
-        function["Properties"]["Environment"]["Variables"][c.ENV_SERVICE_NAME]
+        function["Properties"]["Environment"]["Variables"][contract.ENV_SERVICE_NAME]
         for function in synth.resources("AWS::Lambda::Function").values()
-        if c.ENV_SERVICE_NAME in function["Properties"].get("Environment", {}).get("Variables", {})
+        if contract.ENV_SERVICE_NAME in function["Properties"].get("Environment", {}).get("Variables", {})
     }
 
 
@@ -49,8 +51,8 @@ def test_dashboard_graphs_cache_errors_beside_the_hit_ratio(synth: Synth) -> Non
     assert errors["y"] == ratio["y"]  # the same row
     assert errors["x"] == ratio["x"] + ratio["width"]  # right after it
     queries = json.dumps(errors["properties"]["metrics"])
-    assert f'MetricName=\\"{c.METRIC_CACHE_ERROR}\\"' in queries
-    assert c.METRICS_NAMESPACE in queries
+    assert f'MetricName=\\"{contract.METRIC_CACHE_ERROR}\\"' in queries
+    assert contract.METRICS_NAMESPACE in queries
     assert "Sum" in queries
 
 
@@ -70,7 +72,7 @@ def test_persistent_cache_errors_raise_an_alarm(synth: Synth) -> None:
         assert query["Id"] in expression["Expression"]
         assert query["MetricStat"]["Period"] == 60
         assert query["MetricStat"]["Stat"] == "Sum"
-        assert query["MetricStat"]["Metric"]["Namespace"] == c.METRICS_NAMESPACE
+        assert query["MetricStat"]["Metric"]["Namespace"] == contract.METRICS_NAMESPACE
     assert expression["Expression"].startswith("SUM(")
 
 
@@ -82,8 +84,10 @@ def test_the_alarm_watches_every_function_under_the_service_name_it_emits_with(s
     for query in alarm["Metrics"]:
         if "MetricStat" in query:
             dimensions = query["MetricStat"]["Metric"]["Dimensions"]
-            assert [d["Name"] for d in dimensions] == [c.METRIC_SERVICE_DIMENSION]
+            assert [d["Name"] for d in dimensions] == [contract.METRIC_SERVICE_DIMENSION]
             watched.add(dimensions[0]["Value"])
     services = function_services(synth)
-    assert services == set(c.SERVICE_NAMES.values())  # submit, status and render all use the cache
+    assert services == {
+        contract.service_name(name) for name in c.FUNCTION_NAMES
+    }  # submit, status and render all use the cache
     assert watched == services

@@ -86,3 +86,29 @@ def test_json_values_from_cdk_json() -> None:
 def test_invalid_values_stop_the_synth(context: dict[str, Any]) -> None:
     with pytest.raises(ConfigError, match="docpipe:"):
         config_from(context)
+
+
+def test_an_error_names_the_key_what_is_wrong_and_the_value() -> None:
+    with pytest.raises(ConfigError) as raised:
+        config_from({c.CTX_RENDER_MAX_CONCURRENCY: "10", c.CTX_RENDER_RESERVED_CONCURRENCY: "5"})
+    assert str(raised.value) == (
+        f"context {c.CTX_RENDER_RESERVED_CONCURRENCY}: must be unset or >= "
+        f"{c.CTX_RENDER_MAX_CONCURRENCY} (10) (got '5')"
+    )
+
+
+def test_every_malformed_key_is_reported_at_once() -> None:
+    with pytest.raises(ConfigError) as raised:
+        config_from({c.CTX_PROD: "maybe", c.CTX_RETENTION_DAYS: "seven", c.CTX_STACK_NAME: "my stack"})
+    for key in (c.CTX_PROD, c.CTX_RETENTION_DAYS, c.CTX_STACK_NAME):
+        assert f"context {key}:" in str(raised.value)
+
+
+@pytest.mark.parametrize("unset", ["", " ", "null", "None"])
+def test_an_empty_value_means_the_default(unset: str) -> None:
+    config = config_from({c.CTX_RETENTION_DAYS: unset, c.CTX_RENDER_RESERVED_CONCURRENCY: unset})
+    assert (config.retention_days, config.render_reserved_concurrency) == (7, None)
+
+
+def test_an_explicit_log_retention_wins_over_the_prod_default() -> None:
+    assert config_from({c.CTX_PROD: "true", c.CTX_LOG_RETENTION_DAYS: "30"}).log_retention_days == 30

@@ -14,7 +14,7 @@ from typing import Any
 
 import boto3
 import pytest
-from docpipe_infra import lifecycle
+from docpipe_infra import lifecycle, teardown
 from infra_support import REPO_ROOT, c
 from moto import mock_aws
 
@@ -91,7 +91,7 @@ def test_destroy_reports_exactly_what_is_left(aws: Any) -> None:
     logs, apigateway = aws.client("logs"), aws.client("apigateway")
     logs.create_log_group(logGroupName="API-Gateway-Execution-Logs_abc123/api")
     key = apigateway.create_api_key(name="tenant-1", enabled=True)["id"]
-    found = lifecycle.Inventory(
+    found = teardown.Inventory(
         retained=[
             ("AWS::S3::Bucket", "docpipeprod-documents-1"),
             ("AWS::DynamoDB::Table", "docpipeprod-jobs"),
@@ -99,7 +99,7 @@ def test_destroy_reports_exactly_what_is_left(aws: Any) -> None:
         log_groups=["API-Gateway-Execution-Logs_abc123/api", "/aws/lambda/Docpipe-Submit-gone"],
         api_keys=[key, "deleted-key"],
     )
-    remaining = lifecycle.leftovers(aws, found)
+    remaining = teardown.leftovers(aws, found)
     names = [item.name for item in remaining]
     assert names == [
         "API-Gateway-Execution-Logs_abc123/api",
@@ -107,9 +107,9 @@ def test_destroy_reports_exactly_what_is_left(aws: Any) -> None:
         "docpipeprod-documents-1",
         "docpipeprod-jobs",
     ]
-    text = lifecycle.report(remaining, REGION)
+    text = teardown.report(remaining, REGION)
     assert "aws logs delete-log-group --log-group-name 'API-Gateway-Execution-Logs_abc123/api'" in text
     assert f"aws apigateway delete-api-key --api-key {key}" in text
     assert "aws s3 rb s3://docpipeprod-documents-1 --force" in text
     assert "--no-deletion-protection-enabled" in text
-    assert lifecycle.report([], REGION) == f"docpipe: nothing of the stack is left in {REGION}."
+    assert teardown.report([], REGION) == f"docpipe: nothing of the stack is left in {REGION}."

@@ -11,16 +11,18 @@ from aws_cdk.assertions import Match
 from docpipe_infra import constants as c
 from infra_support import REPO_ROOT, Synth, synthesize
 
+from docpipe import contract
+
 REQUIRED_ENVIRONMENT = {
-    c.ENV_PRESIGN_SECONDS: "900",
-    c.ENV_RETENTION_DAYS: str(c.DEFAULT_RETENTION_DAYS),
-    c.ENV_MAX_RECEIVES: "3",
-    c.ENV_RENDER_TIMEOUT_SECONDS: "20",
-    c.ENV_MAX_BACKLOG: str(c.MAX_BACKLOG),
-    c.ENV_CACHE_TTL_SECONDS: "86400",
-    c.ENV_STALE_AFTER_SECONDS: "1440",
-    c.ENV_METRICS_NAMESPACE: "Docpipe",
-    c.ENV_LOG_LEVEL: "INFO",
+    contract.ENV_PRESIGN_SECONDS: "900",
+    contract.ENV_RETENTION_DAYS: str(contract.RETENTION_DAYS),
+    contract.ENV_MAX_RECEIVES: "3",
+    contract.ENV_RENDER_TIMEOUT_SECONDS: "20",
+    contract.ENV_MAX_BACKLOG: str(contract.MAX_BACKLOG),
+    contract.ENV_CACHE_TTL_SECONDS: "86400",
+    contract.ENV_STALE_AFTER_SECONDS: "1440",
+    contract.ENV_METRICS_NAMESPACE: "Docpipe",
+    contract.ENV_LOG_LEVEL: "INFO",
 }
 ENI_AND_XRAY = {
     "ec2:CreateNetworkInterface",
@@ -238,7 +240,7 @@ def test_cache_is_valkey_serverless_with_tls_url(synth: Synth) -> None:
     cache_sg = only(synth.resources("AWS::EC2::SecurityGroup"), "NetworkCacheSecurityGroup")[0]
     assert cache["Properties"]["SecurityGroupIds"] == [{"Fn::GetAtt": [cache_sg, "GroupId"]}]
     url = synth.template_json["Resources"]["SubmitFunction"]["Properties"]["Environment"]["Variables"][
-        c.ENV_REDIS_URL
+        contract.ENV_REDIS_URL
     ]
     assert url == {
         "Fn::Join": [
@@ -278,8 +280,8 @@ def test_documents_bucket_is_private_encrypted_and_expires(synth: Synth) -> None
         if "Prefix" in rule and rule["Status"] == "Enabled"
     }
     assert expiring == {
-        c.REQUESTS_PREFIX: c.DEFAULT_RETENTION_DAYS,
-        c.DOCUMENTS_PREFIX: c.DEFAULT_RETENTION_DAYS,
+        contract.REQUESTS_PREFIX: contract.RETENTION_DAYS,
+        contract.DOCUMENTS_PREFIX: contract.RETENTION_DAYS,
     }
     assert bucket["DeletionPolicy"] == "Delete"
 
@@ -325,11 +327,11 @@ def test_render_queue_dead_letter_wiring(synth: Synth) -> None:
     redrive = queue["Properties"]["RedrivePolicy"]
     assert redrive == {
         "deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]},
-        "maxReceiveCount": c.MAX_RECEIVES,
+        "maxReceiveCount": contract.MAX_RECEIVES,
     }
     render_env = synth.template_json["Resources"]["RenderFunction"]["Properties"]["Environment"]["Variables"]
     # The handler's last-receive check and SQS's redrive must agree.
-    assert render_env[c.ENV_MAX_RECEIVES] == str(redrive["maxReceiveCount"])
+    assert render_env[contract.ENV_MAX_RECEIVES] == str(redrive["maxReceiveCount"])
     for props in (queue["Properties"], dlq["Properties"]):
         assert props["SqsManagedSseEnabled"] is True
     for queue_ref in (queue_id, dlq_id):
@@ -357,7 +359,7 @@ def test_visibility_timeout_is_six_render_timeouts(synth: Synth) -> None:
     assert visibility / render_timeout >= 6
     # A job is declared lost only after every receive's visibility window has passed.
     env = synth.template_json["Resources"]["RenderFunction"]["Properties"]["Environment"]["Variables"]
-    assert int(env[c.ENV_STALE_AFTER_SECONDS]) > visibility * c.MAX_RECEIVES
+    assert int(env[contract.ENV_STALE_AFTER_SECONDS]) > visibility * contract.MAX_RECEIVES
 
 
 def test_render_event_source(synth: Synth) -> None:
@@ -371,7 +373,7 @@ def test_render_event_source(synth: Synth) -> None:
     assert props["ScalingConfig"] == {"MaximumConcurrency": c.DEFAULT_RENDER_MAX_CONCURRENCY}
     # A whole batch of TeX runs must fit the function timeout.
     render_timeout = synth.template_json["Resources"]["RenderFunction"]["Properties"]["Timeout"]
-    assert props["BatchSize"] * c.RENDER_TIMEOUT_SECONDS < render_timeout
+    assert props["BatchSize"] * contract.RENDER_TIMEOUT_SECONDS < render_timeout
 
 
 # --- functions ----------------------------------------------------------------------------------------
@@ -384,14 +386,14 @@ def test_function_environment(synth: Synth, name: str) -> None:
     ]
     for key, value in REQUIRED_ENVIRONMENT.items():
         assert env[key] == value, key
-    assert env[c.ENV_SERVICE_NAME] == f"docpipe-{name}"
-    for key in (c.ENV_BUCKET, c.ENV_JOBS_TABLE, c.ENV_QUEUE_URL, c.ENV_REDIS_URL):
+    assert env[contract.ENV_SERVICE_NAME] == f"docpipe-{name}"
+    for key in (contract.ENV_BUCKET, contract.ENV_JOBS_TABLE, contract.ENV_QUEUE_URL, contract.ENV_REDIS_URL):
         assert isinstance(env[key], dict), f"{key} must reference the deployed resource"
-    assert (c.ENV_FORMAT_DIR in env) == (name == c.RENDER)
+    assert (contract.ENV_FORMAT_DIR in env) == (name == c.RENDER)
     if name == c.RENDER:
-        assert env[c.ENV_FORMAT_DIR] == "/opt/docpipe/formats"
+        assert env[contract.ENV_FORMAT_DIR] == "/opt/docpipe/formats"
     # The API functions always say which origins they answer (none by default); render answers no one.
-    assert env.get(c.ENV_CORS_ORIGINS) == (None if name == c.RENDER else "[]")
+    assert env.get(contract.ENV_CORS_ORIGINS) == (None if name == c.RENDER else "[]")
 
 
 @pytest.mark.parametrize("name", [c.SUBMIT, c.STATUS])
@@ -457,11 +459,11 @@ def _expected_permissions(synth: Synth, name: str) -> set[Permission]:
     queue = render_queues(synth)[0][0] + ".Arn"
     props = synth.template_json["Resources"][c.FUNCTION_LOGICAL_IDS[name]]["Properties"]
     logs = props["LoggingConfig"]["LogGroup"]["Ref"] + ".Arn"
-    requests, documents = f"{bucket}/{c.REQUESTS_PREFIX}*", f"{bucket}/{c.DOCUMENTS_PREFIX}*"
+    requests, documents = f"{bucket}/{contract.REQUESTS_PREFIX}*", f"{bucket}/{contract.DOCUMENTS_PREFIX}*"
     common = grants(ENI_AND_XRAY, "*") | grants(["logs:CreateLogStream", "logs:PutLogEvents"], logs)
     release_pointer = grants(["dynamodb:DeleteItem"], table, POINTER_ONLY)
     by_function = {
-        c.SUBMIT: grants(["s3:PutObject", "s3:DeleteObject"], requests)
+        c.SUBMIT: grants(["s3:PutObject"], requests)
         | grants(["s3:GetObject"], documents)
         | grants(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], table)
         | release_pointer
@@ -486,6 +488,14 @@ def _expected_permissions(synth: Synth, name: str) -> set[Permission]:
         ),
     }
     return common | by_function[name]
+
+
+def test_submit_never_deletes_objects(synth: Synth) -> None:
+    """Submit records the job before it stores the request, and deletes no object on any path
+    (src/docpipe/pipeline.py); erasure is the status function's. A DeleteObject left on its role
+    would let a compromised submit erase any tenant's requests."""
+    permissions = role_permissions(synth, c.FUNCTION_LOGICAL_IDS[c.SUBMIT])
+    assert not {(action, resource) for action, resource, _ in permissions if action == "s3:DeleteObject"}
 
 
 @pytest.mark.parametrize("name", c.FUNCTION_NAMES)
@@ -704,8 +714,8 @@ def test_cors_preflights_are_public(prod_synth: Synth) -> None:
 
 @pytest.mark.parametrize("name", [c.SUBMIT, c.STATUS])
 def test_api_functions_know_the_origins(prod_synth: Synth, options_synth: Synth, name: str) -> None:
-    assert json.loads(environment(prod_synth, name)[c.ENV_CORS_ORIGINS]) == ["https://app.example"]
-    assert json.loads(environment(options_synth, name)[c.ENV_CORS_ORIGINS]) == [
+    assert json.loads(environment(prod_synth, name)[contract.ENV_CORS_ORIGINS]) == ["https://app.example"]
+    assert json.loads(environment(options_synth, name)[contract.ENV_CORS_ORIGINS]) == [
         "https://app.example",
         "https://admin.example",
     ]

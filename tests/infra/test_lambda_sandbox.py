@@ -44,7 +44,7 @@ from pathlib import Path
 from docpipe.pipeline import default_pipeline
 from docpipe.validation import validate_request
 
-renderer = default_pipeline().renderer()
+renderer = default_pipeline().render.renderer
 results = []
 for index, name in enumerate(sys.argv[1:]):
     Path(f"/tmp/.render-{index}").touch()

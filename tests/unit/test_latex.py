@@ -5,7 +5,9 @@ These check the TeX source; tests/integration/test_renderer.py checks what TeX t
 
 from __future__ import annotations
 
+import ast
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -257,3 +259,17 @@ def test_escaped_text_has_no_live_markup(text: str) -> None:
     assert rest.count("~") <= text.count("\u00a0")
     assert "--" not in escaped
     assert ",," not in escaped
+
+
+def test_only_latex_and_the_join_filter_construct_tex() -> None:
+    """``TeX`` skips escaping: a new place that makes one is a new way for user text to reach TeX."""
+    package = Path(latex.__file__).parent
+    makers = set()
+    for path in sorted(package.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                callee = node.func
+                name = callee.attr if isinstance(callee, ast.Attribute) else getattr(callee, "id", "")
+                if name == "TeX":
+                    makers.add(path.relative_to(package).as_posix())
+    assert makers == {"latex.py", "templates.py"}

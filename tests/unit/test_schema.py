@@ -162,6 +162,7 @@ def test_an_unknown_template_among_other_errors_is_just_invalid() -> None:
 
 
 def test_the_request_must_be_an_object() -> None:
+    value: object
     for value in ([], "resume", 3, None):
         with pytest.raises(InvalidDocument, match="must be a JSON object"):
             validate_request(value)
@@ -380,6 +381,7 @@ def test_a_cover_letter_without_a_date_is_dated_today_in_the_model() -> None:
 
 def test_an_explicit_letter_date_is_kept() -> None:
     request = validate_request(letter(date="2026-11-02"))
+    assert isinstance(request, CoverLetterRequest)
     assert request.data.date == PartialDate(2026, 11, 2)
 
 

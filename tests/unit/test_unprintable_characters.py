@@ -2,7 +2,7 @@
 
 import unicodedata
 
-from docpipe.schema import UNPRINTABLE
+from docpipe.fields import UNPRINTABLE
 
 BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 

@@ -1,0 +1,137 @@
+"""The field types every request model is built from: bounded printable text, email addresses, web
+links, partial dates, bounded lists, list items that are text or an object.
+
+Limits come from ``limits.py``; the models themselves are in ``schema.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Discriminator,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    StringConstraints,
+    Tag,
+    WithJsonSchema,
+)
+
+from docpipe.dates import PartialDate, parse_partial_date
+from docpipe.limits import MAX_LIST_ITEMS, MAX_NAME_CHARS, MAX_STRING_CHARS, MAX_URL_CHARS
+
+# C0/C1 control characters (tab, newline and carriage return excepted), lone surrogates, and the bidi
+# embeddings/overrides/isolates that let text display in another order than it reads (spoofing).
+# One compiled class: this runs on every string of every request, on the cache-hit hot path.
+UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+
+
+def _check_characters(value: str) -> str:
+    bad = sorted(set(UNPRINTABLE.findall(value)))
+    if bad:
+        names = ", ".join(f"U+{ord(ch):04X}" for ch in bad)
+        raise ValueError(f"contains control characters that cannot be printed ({names})")
+    return value
+
+
+def _text_type(max_length: int, min_length: int = 0) -> StringConstraints:
+    return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
+
+
+Text = Annotated[str, _text_type(MAX_STRING_CHARS), AfterValidator(_check_characters)]
+ShortText = Annotated[str, _text_type(MAX_NAME_CHARS), AfterValidator(_check_characters)]
+RequiredText = Annotated[str, _text_type(MAX_NAME_CHARS, min_length=1), AfterValidator(_check_characters)]
+T = TypeVar("T")
+Items = Annotated[list[T], Field(max_length=MAX_LIST_ITEMS)]
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+_SCHEMES = ("http://", "https://", "mailto:")
+
+
+def _check_email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError("is not an email address (expected name@example.com)")
+    return value
+
+
+def _check_url(value: str) -> str:
+    if any(ch.isspace() for ch in value):
+        raise ValueError("must not contain spaces")
+    lowered = value.lower()
+    if ":" in lowered.split("/")[0] and not lowered.startswith(_SCHEMES):
+        raise ValueError("must be a web address (http or https) or a mailto: link")
+    return value
+
+
+Email = Annotated[ShortText, AfterValidator(_check_email)]
+Url = Annotated[
+    str,
+    _text_type(MAX_URL_CHARS, min_length=1),
+    AfterValidator(_check_characters),
+    AfterValidator(_check_url),
+]
+
+
+def as_list(value: Any) -> Any:
+    """Accept one string where a list of strings is expected (descriptions, addresses)."""
+    return [value] if isinstance(value, str) else value
+
+
+def or_one_string(*, split: bool) -> Any:
+    """JSON Schema for a list field that also takes one string, so the published schema (`docpipe
+    schema`) accepts what validation accepts. ``split``: the string is cut into paragraphs, so the
+    per-item length limit does not apply to it as a whole."""
+
+    def update(schema: dict[str, Any]) -> None:
+        array = {key: schema.pop(key) for key in ("type", "items", "minItems", "maxItems") if key in schema}
+        one = {"type": "string"} if split else dict(array.get("items") or {"type": "string"})
+        schema["anyOf"] = [one, array]
+
+    return Field(json_schema_extra=update)
+
+
+def paragraphs(value: Any) -> Any:
+    """A letter body given as one string is split into paragraphs at blank lines."""
+    if isinstance(value, str):
+        return [p for p in re.split(r"\n\s*\n", value) if p.strip()]
+    return value
+
+
+def _parse_date(value: Any) -> PartialDate:
+    if isinstance(value, PartialDate):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("must be a date string such as 2021, 2021-03, 2021-03-09 or 'Present'")
+    return parse_partial_date(value)
+
+
+DateField = Annotated[
+    PartialDate,
+    PlainValidator(_parse_date),
+    PlainSerializer(lambda d: d.iso(), return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^(\d{4}(-\d{2}(-\d{2})?)?|[Pp]resent)$",
+            "description": "YYYY, YYYY-MM, YYYY-MM-DD or Present",
+        }
+    ),
+]
+
+
+def _text_or_object(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "#text"
+    return "#object" if isinstance(value, dict | BaseModel) else None
+
+
+# A list item that is either plain text or an object; errors name only the branch the input took.
+# The tags start with "#" so that validation.py leaves them out of error paths.
+TEXT_OR_OBJECT = Discriminator(
+    _text_or_object, custom_error_type="text_or_object", custom_error_message="must be text or an object"
+)
+TaggedText = Annotated[Text, Tag("#text")]
