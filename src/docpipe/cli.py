@@ -1,7 +1,8 @@
 """The ``docpipe`` command line.
 
-Exit codes: 0 done; 2 invalid input (every problem on stderr as ``path: message``, no output file
-written); 3 the document could not be typeset (a clear reason on stderr); 4 ``dev`` or ``demo``
+Exit codes: 0 done (each warning on stderr as ``warning: path: message``); 2 invalid input (every
+problem on stderr as ``path: message``, no output file written; with ``--strict``, warnings count as
+problems); 3 the document could not be typeset (a clear reason on stderr); 4 ``dev`` or ``demo``
 without the local stack (``docpipe_local`` and the ``local`` extra) installed.
 """
 
@@ -17,8 +18,8 @@ from types import ModuleType
 from typing import Any
 
 from docpipe import catalog, formats, validation
+from docpipe.envelope import DOCUMENT_TYPES, REQUEST_MODELS
 from docpipe.errors import DocpipeError, InvalidDocument
-from docpipe.schema import DOCUMENT_TYPES, REQUEST_MODELS
 
 EXIT_INVALID = 2
 EXIT_RENDER = 3
@@ -34,6 +35,7 @@ def _read_input(name: str) -> tuple[bytes, bool]:
 
 
 def _load(args: argparse.Namespace) -> validation.DocumentRequestT:
+    """The validated request; its warnings (fields left out, extra sections) go to stderr first."""
     raw, yaml_ok = _read_input(args.input)
     # YAML is a superset of JSON, so stdin may be either.
     value = validation.parse_bytes(raw, yaml_ok=yaml_ok)
@@ -43,7 +45,10 @@ def _load(args: argparse.Namespace) -> validation.DocumentRequestT:
         template=getattr(args, "template", None),
         output_format=getattr(args, "format", None),
     )
-    return validation.validate_request(envelope)
+    checked = validation.check_request(envelope, strict=args.strict)
+    for warning in checked.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return checked.request
 
 
 def _output_path(args: argparse.Namespace, suffix: str) -> Path | None:
@@ -174,6 +179,9 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--type", choices=DOCUMENT_TYPES, help="document type, for bare data")
         command.add_argument("--template", help="template name (see `docpipe templates`)")
         command.add_argument("--format", choices=("pdf", "tex"), help="output format")
+        command.add_argument(
+            "--strict", action="store_true", help="treat warnings (unknown fields, extra sections) as errors"
+        )
         return command
 
     render = input_command("render", "typeset a document")

@@ -1,4 +1,9 @@
-"""Partial dates as résumés use them: a year, a month or a day, or "Present"."""
+"""Partial dates as résumés use them: a year, a month or a day, or "Present".
+
+Accepted: ``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD``, ``MM-YYYY``, ``MM-DD-YYYY``, a month name and a year
+(``Jan 2020``, ``January 2020``, ``Sept. 2020``, any case) and ``Present``/``Current``/``Now``.
+:data:`SCHEMA_PATTERN` publishes the same set for JSON Schema (tests/unit/test_dates.py compares them).
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,47 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+# Month names as accepted (lower case): the full name, its three-letter abbreviation, and "sept".
+_MONTH_WORDS = (
+    "jan(?:uary)?", "feb(?:ruary)?", "mar(?:ch)?", "apr(?:il)?", "may", "june?",
+    "july?", "aug(?:ust)?", "sep(?:t(?:ember)?)?", "oct(?:ober)?", "nov(?:ember)?", "dec(?:ember)?",
+)  # fmt: skip
+_MONTH_WORD = "(?:" + "|".join(_MONTH_WORDS) + ")"
+_ONGOING = ("present", "current", "now")
 # ASCII digits only, as the published JSON Schema says: ``\d`` alone also matches "２０２１" or "٢٠٢١".
-_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$", re.ASCII)
+# Two digits for month and day, so "2021-13" can be told "month must be between 01 and 12".
+_ISO = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$", re.ASCII)
+_MONTH_FIRST = re.compile(r"^(\d{2})-(?:(\d{2})-)?(\d{4})$", re.ASCII)
+_NAMED = re.compile(rf"^({_MONTH_WORD})\.? +(\d{{4}})$", re.ASCII | re.IGNORECASE)
+FORMS = "YYYY, YYYY-MM, YYYY-MM-DD, MM-YYYY, MM-DD-YYYY or Month YYYY (Jan 2020, January 2020), or Present"
+"""The accepted forms, as the error message and the published schema list them."""
+
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _LONG_MONTHS = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
 )  # fmt: skip
+
+
+def _any_case(pattern: str) -> str:
+    """JSON Schema patterns (ECMA-262) have no case-insensitive flag: spell each letter both ways."""
+    return "".join(f"[{ch}{ch.upper()}]" if "a" <= ch <= "z" else ch for ch in pattern)
+
+
+def _schema_pattern() -> str:
+    year, month, day = "[1-9][0-9]{3}", "(?:0[1-9]|1[0-2])", "(?:0[1-9]|[12][0-9]|3[01])"
+    forms = (
+        rf"{year}(?:-{month}(?:-{day})?)?",
+        rf"{month}-(?:{day}-)?{year}",
+        rf"{_any_case(_MONTH_WORD)}\.? +{year}",
+        _any_case("(?:" + "|".join(_ONGOING) + ")"),
+    )
+    # Surrounding whitespace is allowed because the parser strips it.
+    return r"^\s*(?:" + "|".join(forms) + r")\s*$"
+
+
+SCHEMA_PATTERN = _schema_pattern()
+"""What the parser accepts, as a JSON Schema pattern (calendar days aside: it allows 2021-02-30)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,26 +95,45 @@ class PartialDate:
 PRESENT = PartialDate(0)
 
 
+def _numbers(value: str) -> tuple[int, int | None, int | None, str] | None:
+    """(year, month, day, form) of a numeric or month-name date, or None if it is neither."""
+    if match := _ISO.match(value):
+        year, month, day = match.groups()
+        return int(year), int(month) if month else None, int(day) if day else None, "iso"
+    if match := _MONTH_FIRST.match(value):
+        month, day, year = match.groups()
+        return int(year), int(month), int(day) if day else None, "month-first"
+    if match := _NAMED.match(value):
+        word, year = match.groups()
+        return int(year), _MONTHS.index(word[:3].title()) + 1, None, "named"
+    return None
+
+
 def parse_partial_date(text: str) -> PartialDate:
-    """Parse ``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD`` or ``Present``; raise ValueError with a reason."""
+    """Parse one of the accepted forms (see the module docstring); raise ValueError with a reason."""
     value = text.strip()
-    if value.lower() in {"present", "current", "now"}:
+    if value.lower() in _ONGOING:
         return PRESENT
-    match = _PATTERN.match(value)
-    if not match:
-        raise ValueError("must be a date as YYYY, YYYY-MM or YYYY-MM-DD, or 'Present'")
-    year, month, day = (int(g) if g else None for g in match.groups())
-    assert year is not None
+    parsed = _numbers(value)
+    if parsed is None:
+        raise ValueError(f"must be a date as {FORMS}")
+    year, month, day, form = parsed
     if year < 1000:
         raise ValueError("year must have four digits")
     if month is not None and not 1 <= month <= 12:
-        raise ValueError("month must be between 01 and 12")
+        hint = " (the month comes first: MM-DD-YYYY)" if form == "month-first" and day else ""
+        raise ValueError(f"month must be between 01 and 12{hint}")
     if month is not None and day is not None:
         try:
             dt.date(year, month, day)
         except ValueError:
             raise ValueError("is not a real calendar day") from None
     return PartialDate(year, month, day)
+
+
+def is_iso(text: str) -> bool:
+    """Whether ``text`` is written as YYYY, YYYY-MM or YYYY-MM-DD (a letter prints other dates as given)."""
+    return _ISO.match(text.strip()) is not None
 
 
 def date_range(start: PartialDate | None, end: PartialDate | None, *, open_ended: bool) -> str:

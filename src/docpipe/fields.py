@@ -6,12 +6,14 @@ Limits come from ``limits.py``; the models themselves are in ``schema.py``.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     Discriminator,
     Field,
     PlainSerializer,
@@ -21,7 +23,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from docpipe.dates import PartialDate, parse_partial_date
+from docpipe.dates import FORMS, SCHEMA_PATTERN, PartialDate, is_iso, parse_partial_date
 from docpipe.limits import MAX_LIST_ITEMS, MAX_NAME_CHARS, MAX_STRING_CHARS, MAX_URL_CHARS
 
 # C0/C1 control characters (tab, newline and carriage return excepted), lone surrogates, and the bidi
@@ -105,7 +107,7 @@ def _parse_date(value: Any) -> PartialDate:
     if isinstance(value, PartialDate):
         return value
     if not isinstance(value, str):
-        raise ValueError("must be a date string such as 2021, 2021-03, 2021-03-09 or 'Present'")
+        raise ValueError("must be a date string such as 2021, 2021-03, 2021-03-09, Mar 2021 or 'Present'")
     return parse_partial_date(value)
 
 
@@ -113,14 +115,60 @@ DateField = Annotated[
     PartialDate,
     PlainValidator(_parse_date),
     PlainSerializer(lambda d: d.iso(), return_type=str),
+    WithJsonSchema({"type": "string", "pattern": SCHEMA_PATTERN, "description": FORMS}),
+]
+
+
+def _letter_date(value: Any) -> PartialDate | str:
+    # The original service printed a letter's date as given; an ISO date is typeset ("March 9, 2021").
+    if isinstance(value, PartialDate):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("must be a date (2021-03-09) or the date as text (March 9, 2021)")
+    if is_iso(value):
+        return parse_partial_date(value)
+    text = _check_characters(value.strip())
+    if not text:
+        raise ValueError("must not be empty")
+    if len(text) > MAX_NAME_CHARS:
+        raise ValueError(f"is too long (at most {MAX_NAME_CHARS} characters)")
+    return text
+
+
+LetterDate = Annotated[
+    PartialDate | str,
+    PlainValidator(_letter_date),
+    PlainSerializer(lambda d: d.iso() if isinstance(d, PartialDate) else d, return_type=str),
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": r"^(\d{4}(-\d{2}(-\d{2})?)?|[Pp]resent)$",
-            "description": "YYYY, YYYY-MM, YYYY-MM-DD or Present",
+            "minLength": 1,
+            "maxLength": MAX_NAME_CHARS,
+            "description": "YYYY, YYYY-MM or YYYY-MM-DD (printed as 'March 9, 2021'); any other text is "
+            "printed as given",
         }
     ),
 ]
+
+
+def _number_as_text(value: Any) -> Any:
+    # A GPA is often a JSON number (3.8); it is printed as written, so it is kept as text.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise ValueError("must be a number or text")
+        return str(value)
+    return value
+
+
+def _number_or_text_schema(schema: dict[str, Any]) -> None:
+    text = {key: schema.pop(key) for key in ("type", "minLength", "maxLength") if key in schema}
+    schema["anyOf"] = [{"type": "number"}, text]
+
+
+NumberOrText = Annotated[
+    ShortText, BeforeValidator(_number_as_text), Field(json_schema_extra=_number_or_text_schema)
+]
+"""Text that may also be given as a JSON number (a GPA): a number is kept as it prints."""
 
 
 def _text_or_object(value: Any) -> str | None:
@@ -135,3 +183,5 @@ TEXT_OR_OBJECT = Discriminator(
     _text_or_object, custom_error_type="text_or_object", custom_error_message="must be text or an object"
 )
 TaggedText = Annotated[Text, Tag("#text")]
+TextOr = Annotated[TaggedText | Annotated[T, Tag("#object")], TEXT_OR_OBJECT]
+"""A list item that is plain text or a ``T`` object (``Items[TextOr[Publication]]``)."""

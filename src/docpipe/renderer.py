@@ -18,10 +18,10 @@ from functools import cache
 from pathlib import Path
 
 from docpipe import contract, formats
+from docpipe.envelope import CoverLetterRequest, ResumeRequest
 from docpipe.errors import RenderCrashed, RenderFailed, RenderTimeout
 from docpipe.fontcache import prepare_fontconfig
 from docpipe.observability import logger
-from docpipe.schema import CoverLetterRequest, ResumeRequest
 from docpipe.templates import Source, render_source
 from docpipe.texlog import explain_failure, needs_rerun, pages_written
 from docpipe.texprocess import LIMIT_SIGNALS, run_tex, signal_name, tex_environment, timed_out

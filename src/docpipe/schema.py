@@ -1,48 +1,48 @@
-"""The request envelope and the résumé / cover-letter models: the one boundary every input crosses.
+"""The résumé and cover-letter models: the data every request carries (its envelope is ``envelope.py``).
 
 Field names are camelCase on the wire (compatible with the original resume-agent-template-engine
-payloads); unknown fields are errors, never silently dropped. The field types the models are built
-from (bounded printable text, links, dates) are in ``fields.py``.
+payloads, whose snake_case ``*_display`` link texts are kept as they are); other names people use are
+in ``aliases.py``. Nothing is silently dropped: an unknown top-level section is rendered as an extra
+section (``extras.py``), any other unknown field is accepted and reported as a warning, and a near miss
+of a known field is an error (``unknowns.py``). The field types the models are built from (bounded
+printable text, links, dates) are in ``fields.py``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Tag, field_validator, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Tag,
+    ValidationInfo,
+    model_validator,
+)
 
-from docpipe import catalog, jsonresume
+from docpipe import aliases, extras, jsonresume
 from docpipe.dates import PartialDate
 from docpipe.fields import (
     TEXT_OR_OBJECT,
     DateField,
     Email,
     Items,
+    LetterDate,
+    NumberOrText,
     RequiredText,
     ShortText,
     TaggedText,
     Text,
+    TextOr,
     Url,
     as_list,
     or_one_string,
     paragraphs,
 )
 from docpipe.limits import MAX_LIST_ITEMS
-
-
-class Model(BaseModel):
-    """camelCase on the wire, unknown fields rejected, immutable once validated."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        alias_generator=to_camel,
-        validate_by_alias=True,
-        validate_by_name=False,
-        serialize_by_alias=True,
-        frozen=True,
-    )
+from docpipe.wire import Model
 
 
 class PersonalInfo(Model):
@@ -53,7 +53,15 @@ class PersonalInfo(Model):
     website: Url | None = None
     linkedin: Url | None = None
     github: Url | None = None
+    twitter: Url | None = None
+    x: Url | None = None
     title: ShortText | None = None
+    # The text shown for a link instead of its address; snake_case on the wire, as the original had it.
+    website_display: ShortText | None = Field(None, alias="website_display")
+    linkedin_display: ShortText | None = Field(None, alias="linkedin_display")
+    github_display: ShortText | None = Field(None, alias="github_display")
+    twitter_display: ShortText | None = Field(None, alias="twitter_display")
+    x_display: ShortText | None = Field(None, alias="x_display")
 
 
 class Experience(Model):
@@ -63,17 +71,11 @@ class Experience(Model):
     url: Url | None = None
     start_date: DateField | None = None
     end_date: DateField | None = None
+    description: Annotated[Items[Text], BeforeValidator(as_list), or_one_string(split=False)] = []
     achievements: Items[Text] = []
-
-
-class Education(Model):
-    degree: ShortText | None = None
-    institution: RequiredText
-    location: ShortText | None = None
-    start_date: DateField | None = None
-    end_date: DateField | None = None
-    focus: Text | None = None
-    notable_course_works: Items[ShortText] = []
+    # An alias (aliases.py renames it before validation): published in the schema, and reporting the
+    # document that gives both names. Never set on a valid document, so never dumped.
+    highlights: Annotated[None, aliases.AliasOf("achievements")] = Field(None, exclude=True)
 
 
 class Project(Model):
@@ -82,6 +84,23 @@ class Project(Model):
     description: Annotated[Items[Text], BeforeValidator(as_list), or_one_string(split=False)] = []
     tools: Items[ShortText] = []
     achievements: Items[Text] = []
+    technologies: Annotated[None, aliases.AliasOf("tools")] = Field(None, exclude=True)
+
+
+class Education(Model):
+    degree: ShortText | None = None
+    institution: RequiredText
+    location: ShortText | None = None
+    url: Url | None = None
+    start_date: DateField | None = None
+    end_date: DateField | None = None
+    focus: Text | None = None
+    gpa: NumberOrText | None = None
+    honors: Items[ShortText] = []
+    notable_course_works: Items[ShortText] = []
+    projects: Items[TextOr[Project]] = []
+    school: Annotated[None, aliases.AliasOf("institution")] = Field(None, exclude=True)
+    graduation_date: Annotated[None, aliases.AliasOf("endDate")] = Field(None, exclude=True)
 
 
 class SkillGroup(Model):
@@ -89,8 +108,16 @@ class SkillGroup(Model):
     skills: Annotated[list[ShortText], Field(min_length=1, max_length=MAX_LIST_ITEMS)]
 
 
+# The alias ``skills`` may also be an object of groups: {"Languages": ["Python", "Go"]}.
+SkillsByCategory = Annotated[
+    dict[RequiredText, Annotated[list[ShortText], Field(min_length=1, max_length=MAX_LIST_ITEMS)]],
+    Field(max_length=MAX_LIST_ITEMS),
+]
+
+
 class Certification(Model):
     name: RequiredText
+    issuer: ShortText | None = None
     url: Url | None = None
     date: DateField | None = None
 
@@ -126,37 +153,68 @@ class Resume(Model):
     awards_and_honors: Items[Text] = []
     languages: Items[ShortText] = []
     volunteering: Items[Annotated[TaggedText | Annotated[Volunteering, Tag("#object")], TEXT_OR_OBJECT]] = []
+    publications: Items[TextOr[Publication]] = []
+    interests: Items[ShortText] = []
+    summary: Annotated[None, aliases.AliasOf("professionalSummary")] = Field(None, exclude=True)
+    skills: Annotated[SkillsByCategory | None, aliases.AliasOf("technologiesAndSkills")] = Field(
+        None, exclude=True
+    )
+    # Sections we have no field for, after the known ones: given as such, or gathered by extras.gather
+    # from unknown top-level keys of a simple shape.
+    extra_sections: Items[extras.ExtraSection] = []
 
     @model_validator(mode="before")
     @classmethod
-    def _accept_json_resume(cls, data: Any) -> Any:
+    def _accept_other_shapes(cls, data: Any, info: ValidationInfo) -> Any:
         # JSON Resume (jsonresume.org v1) is recognised by its top-level "basics" object.
         if isinstance(data, dict) and "basics" in data:
             return jsonresume.to_docpipe(data)
-        return data
+        data = aliases.resume(data)  # other names people use for our fields (summary, skills, ...)
+        return extras.gather(data, info)  # unknown top-level sections, rendered as extra sections
 
 
 class Recipient(Model):
     name: ShortText | None = None
     title: ShortText | None = None
     company: ShortText | None = None
+    department: ShortText | None = None
     address: Annotated[
         list[ShortText], Field(max_length=10), BeforeValidator(as_list), or_one_string(split=False)
     ] = []
 
 
+LetterBody = Annotated[
+    list[Text],
+    BeforeValidator(paragraphs),
+    Field(min_length=1, max_length=MAX_LIST_ITEMS),
+    or_one_string(split=True),
+]
+
+
+class LetterContent(Model):
+    """The original service's structured letter; aliases.letter spreads it onto the letter's fields."""
+
+    opening: Annotated[ShortText | None, aliases.RefuseTwice] = None
+    body: Annotated[LetterBody | None, aliases.RefuseTwice] = None
+    closing: Annotated[ShortText | None, aliases.RefuseTwice] = None
+
+
 class CoverLetter(Model):
+    model_config = ConfigDict(json_schema_extra=aliases.publish_letter)
+
     personal_info: PersonalInfo
     recipient: Recipient | None = None
-    date: DateField | None = None
+    date: LetterDate | None = None
+    job_title: ShortText | None = None
     salutation: ShortText = "Dear Hiring Manager,"
-    body: Annotated[
-        list[Text],
-        BeforeValidator(paragraphs),
-        Field(min_length=1, max_length=MAX_LIST_ITEMS),
-        or_one_string(split=True),
-    ]
-    closing: ShortText = "Sincerely,"
+    body: LetterBody
+    closing: ShortText = "Sincerely,"  # line breaks in it are kept ("Best regards,\nAda")
+    content: LetterContent | None = Field(None, exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _spread_content(cls, data: Any) -> Any:
+        return aliases.letter(data)
 
     @model_validator(mode="after")
     def _date_is_explicit(self) -> CoverLetter:
@@ -167,49 +225,3 @@ class CoverLetter(Model):
             object.__setattr__(self, "date", PartialDate(today.year, today.month, today.day))
             self.model_fields_set.add("date")  # as if given: dumps with exclude_unset keep it too
         return self
-
-
-Paper = Literal["letter", "a4"]
-Spacing = Literal["normal", "compact", "ultra-compact"]
-OutputFormat = Literal["pdf", "tex"]
-
-
-class RenderOptions(Model):
-    paper: Paper = "letter"
-    spacing: Spacing = "normal"
-
-
-class _Envelope(Model):
-    model_config = ConfigDict(alias_generator=None)
-    template: str = catalog.DEFAULT_TEMPLATE
-    format: OutputFormat = "pdf"
-    options: RenderOptions = Field(default_factory=RenderOptions)
-
-
-class ResumeRequest(_Envelope):
-    document_type: Literal["resume"]
-    data: Resume
-
-    @field_validator("template")
-    @classmethod
-    def _known_template(cls, value: str) -> str:
-        return catalog.check_template("resume", value)
-
-
-class CoverLetterRequest(_Envelope):
-    document_type: Literal["cover_letter"]
-    data: CoverLetter
-
-    @field_validator("template")
-    @classmethod
-    def _known_template(cls, value: str) -> str:
-        return catalog.check_template("cover_letter", value)
-
-
-DocumentRequest = Annotated[ResumeRequest | CoverLetterRequest, Field(discriminator="document_type")]
-DocumentType = Literal["resume", "cover_letter"]
-DOCUMENT_TYPES: tuple[DocumentType, ...] = ("resume", "cover_letter")
-REQUEST_MODELS: dict[str, type[ResumeRequest] | type[CoverLetterRequest]] = {
-    "resume": ResumeRequest,
-    "cover_letter": CoverLetterRequest,
-}

@@ -21,7 +21,7 @@ import jinja2
 
 from docpipe import catalog, fonts, latex
 from docpipe.dates import PartialDate, date_range
-from docpipe.schema import CoverLetterRequest, ResumeRequest
+from docpipe.envelope import CoverLetterRequest, ResumeRequest
 
 Engine = Literal["pdftex", "xetex"]
 END_OF_DUMP = "\n\\csname endofdump\\endcsname\n"
@@ -43,8 +43,37 @@ def _date_range(item: Any, open_ended: bool = False) -> latex.TeX:
     return latex.escape(date_range(item.start_date, item.end_date, open_ended=open_ended))
 
 
-def _long_date(value: PartialDate | None) -> latex.TeX:
-    return latex.escape(value.long() if value else "")
+def _long_date(value: PartialDate | str | None) -> latex.TeX:
+    # A letter's date given as text ("15 March 2024") is printed as given.
+    if isinstance(value, PartialDate):
+        return latex.escape(value.long())
+    return latex.escape(value or "")
+
+
+def _link(address: str, text: str | None = None) -> latex.TeX:
+    # An empty link text ("github_display": "") would make an invisible link: show the address.
+    return latex.link(address, text or None)
+
+
+_PROFILES = ("website", "linkedin", "github", "twitter", "x")
+
+
+def _profile_links(info: Any) -> list[latex.TeX]:
+    """The person's links: each shows its ``*_display`` text when given, else its address. A display
+    text without an address is printed as text (the original service dropped it)."""
+    links = []
+    for name in _PROFILES:
+        address, shown = getattr(info, name), getattr(info, f"{name}_display")
+        if address:
+            links.append(_link(address, shown))
+        elif shown:
+            links.append(latex.escape(shown))
+    return links
+
+
+def _lines(text: str | None) -> list[str]:
+    """The non-blank lines of a text whose line breaks are kept (a letter's closing)."""
+    return [line for line in (text or "").splitlines() if line.strip()]
 
 
 # Each separator lets the line break after it: a long list wraps instead of running off the page.
@@ -52,6 +81,7 @@ _SEPARATORS = {
     "comma": ", ",
     "dot": r"\enspace\textperiodcentered\enspace\allowbreak ",
     "semicolon": "; ",
+    "newline": r"\newline ",  # inside a paragraph: one line per item
 }
 
 
@@ -79,12 +109,14 @@ def environment() -> jinja2.Environment:
         autoescape=False,  # noqa: S701 - HTML escaping does not apply; LaTeX escaping is _finalize
     )
     env.filters.update(
-        link=latex.link,
+        link=_link,
         url=latex.url,
         display_url=latex.display_url,
         date_range=_date_range,
         long_date=_long_date,
         join_text=_join,
+        profile_links=_profile_links,
+        lines=_lines,
     )
     return env
 

@@ -1,17 +1,23 @@
-"""Turn raw input (bytes, JSON, YAML, a dict) into a validated request, or into a list of errors."""
+"""Turn raw input (bytes, JSON, YAML, a dict) into a validated request, or into a list of errors.
+
+A valid request comes with warnings (:class:`Checked`): unknown fields are accepted and left out,
+unknown simple résumé sections are shown as extra sections (extras.py), and each is reported with
+its path. Misspelled fields stay errors (unknowns.py); ``strict`` makes every warning one.
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from docpipe import fonts
+from docpipe import extras, fonts, unknowns
+from docpipe.envelope import DOCUMENT_TYPES, CoverLetterRequest, DocumentRequest, ResumeRequest
 from docpipe.errors import DocumentTooLarge, ErrorDetail, InvalidDocument, UnknownTemplate
 from docpipe.limits import MAX_NESTING, MAX_REQUEST_BYTES
-from docpipe.schema import DOCUMENT_TYPES, CoverLetterRequest, DocumentRequest, ResumeRequest
 
 DocumentRequestT = ResumeRequest | CoverLetterRequest
 _REQUEST: TypeAdapter[DocumentRequestT] = TypeAdapter(DocumentRequest)
@@ -19,7 +25,6 @@ _REQUEST: TypeAdapter[DocumentRequestT] = TypeAdapter(DocumentRequest)
 # pydantic's wording, said the way a person filling in a résumé would understand it.
 _MESSAGES = {
     "missing": "is required",
-    "extra_forbidden": "is not a known field (check the spelling; see `docpipe schema`)",
     "string_type": "must be text",
     # JSON may spell half of a surrogate pair ("\ud800") on its own: that is no character at all.
     "string_unicode": "is not valid Unicode text (it contains an unpaired surrogate)",
@@ -60,27 +65,51 @@ def _message(error: Any) -> str:
 
 
 def _path(loc: tuple[Any, ...]) -> str:
+    """``data.experience[0].startDate``, from a path in the input (see :func:`_input_loc`)."""
     path = ""
-    for index, part in enumerate(loc):
-        if index == 0 and part in DOCUMENT_TYPES:
-            continue  # the discriminated union's own tag, not a field of the input
+    for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
-        elif isinstance(part, str) and part.startswith("#"):
-            continue  # our text-or-object tags (see fields.TEXT_OR_OBJECT)
-        elif "[" in part or "." in part or " " in part:
-            path += f"[{json.dumps(part)}]"
+        elif not part or not part.isprintable() or any(ch in part for ch in '[]."'):
+            path += f"[{json.dumps(part)}]"  # an empty key, spaces, control characters: quoted
         else:
             path += f".{part}" if path else part
     return path
 
 
+def _model_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A pydantic error location without the tags it adds: the discriminated union's (the document
+    type, first) and our text-or-object ones (``#text``, ``#object``, after a list index)."""
+    return tuple(
+        part
+        for i, part in enumerate(loc)
+        if not (i == 0 and part in DOCUMENT_TYPES)
+        and not (i > 0 and isinstance(loc[i - 1], int) and part in ("#text", "#object"))
+    )
+
+
+def _problems(exc: ValidationError, gathered: extras.Gathered) -> tuple[list[ErrorDetail], list[ErrorDetail]]:
+    """(errors, warnings): an unknown field is a warning unless it is a mistake (see unknowns.py).
+    Paths are the input's: a section extras.gather moved is named by its own key."""
+    errors: list[ErrorDetail] = []
+    warnings: list[ErrorDetail] = []
+    for e in exc.errors():
+        raw = tuple(e["loc"])
+        loc = _model_loc(raw)
+        path = _path(gathered.source(loc)) or _ROOT_FIELDS.get(e["type"], "")
+        if e["type"] != "extra_forbidden" or not raw or raw[0] not in DOCUMENT_TYPES:
+            errors.append(ErrorDetail(path, _message(e)))
+            continue
+        why = unknowns.mistake(raw[0], loc)
+        (errors if why else warnings).append(ErrorDetail(path, why or unknowns.LEFT_OUT))
+    # a union can report one problem twice
+    return list(dict.fromkeys(errors)), list(dict.fromkeys(warnings))
+
+
 def error_details(exc: ValidationError) -> list[ErrorDetail]:
-    details = [
-        ErrorDetail(_path(tuple(e["loc"])) or _ROOT_FIELDS.get(e["type"], ""), _message(e))
-        for e in exc.errors()
-    ]
-    return list(dict.fromkeys(details))  # a union can report one problem twice
+    """Every problem ``exc`` holds, unknown fields included, with its path."""
+    errors, warnings = _problems(exc, extras.Gathered())
+    return errors + warnings
 
 
 def _depth(value: Any, limit: int = MAX_NESTING) -> int:
@@ -98,7 +127,11 @@ def _depth(value: Any, limit: int = MAX_NESTING) -> int:
 
 
 class _NoAliasLoader(yaml.SafeLoader):
-    """YAML without anchors/aliases: they let a small file expand into a huge document."""
+    """YAML without anchors/aliases: they let a small file expand into a huge document.
+
+    Dates stay text: YAML 1.1 would turn an unquoted ``2021-03-09`` into a date object, which no JSON
+    document can hold, so the same résumé would validate as JSON and fail as YAML.
+    """
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
@@ -106,6 +139,12 @@ class _NoAliasLoader(yaml.SafeLoader):
                 "YAML aliases (*name) are not supported", [ErrorDetail("", "YAML aliases are not supported")]
             )
         return super().compose_node(parent, index)
+
+
+_NoAliasLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 def parse_bytes(raw: bytes, *, yaml_ok: bool = False) -> Any:
@@ -136,39 +175,82 @@ def _raise_nesting() -> None:
     raise InvalidDocument(message, [ErrorDetail("", message)])
 
 
-def _unprintable(value: Any, path: str = "data") -> list[ErrorDetail]:
-    """Strings holding characters that no installed font can print, each with its path."""
+def _unprintable(value: Any, loc: tuple[Any, ...] = ("data",)) -> list[tuple[tuple[Any, ...], str]]:
+    """Strings holding characters that no installed font can print: (path, message) each."""
     if isinstance(value, str):
         missing = fonts.unprintable(value)
         if not missing:
             return []
         names = ", ".join(fonts.describe(ch) for ch in missing[:5]) + (" ..." if len(missing) > 5 else "")
-        return [ErrorDetail(path, f"contains characters no available font can print: {names}")]
+        return [(loc, f"contains characters no available font can print: {names}")]
     if isinstance(value, dict):
-        return [d for key, child in value.items() for d in _unprintable(child, f"{path}.{key}")]
+        return [d for key, child in value.items() for d in _unprintable(child, (*loc, key))]
     if isinstance(value, list):
-        return [d for i, child in enumerate(value) for d in _unprintable(child, f"{path}[{i}]")]
+        return [d for i, child in enumerate(value) for d in _unprintable(child, (*loc, i))]
     return []
 
 
-def validate_request(value: Any) -> DocumentRequestT:
-    """Validate an envelope; raise InvalidDocument listing every problem at once."""
+@dataclass(frozen=True)
+class Checked:
+    """A valid request, and what the user should know about how it was read: fields left out
+    (``data.experience[0].team``), sections shown as extra sections. Warnings never hold input text
+    beyond a field's name (an extra section's title comes from its key)."""
+
+    request: DocumentRequestT
+    warnings: tuple[ErrorDetail, ...] = ()
+
+
+def _invalid(details: list[ErrorDetail], exc: ValidationError | None = None) -> InvalidDocument:
+    # Only a template name that is not in the catalog is "unknown"; `"template": 7` is invalid.
+    unknown = exc is not None and all(
+        _model_loc(tuple(e["loc"])) == ("template",) and e["type"] == "value_error" for e in exc.errors()
+    )
+    kind = UnknownTemplate if details and unknown else InvalidDocument
+    return kind(f"{len(details)} problem(s) in the request", details)
+
+
+def _validate(value: dict[str, Any]) -> tuple[DocumentRequestT, extras.Gathered, list[ErrorDetail]]:
+    """The request, what extras.gather moved, and the unknown fields left out (raise on errors)."""
+    gathered = extras.Gathered()
+    try:
+        return _REQUEST.validate_python(value, context={extras.CONTEXT_KEY: gathered}), gathered, []
+    except ValidationError as exc:
+        errors, left_out = _problems(exc, gathered)
+        if errors:
+            raise _invalid(errors, exc) from None
+    # Only unknown fields are wrong: validate again ignoring them (pydantic skips them at any depth).
+    gathered = extras.Gathered()
+    try:
+        request = _REQUEST.validate_python(value, extra="ignore", context={extras.CONTEXT_KEY: gathered})
+    except ValidationError as exc:  # not expected: ignoring fields cannot make anything invalid
+        raise _invalid(_problems(exc, gathered)[0], exc) from None
+    return request, gathered, left_out
+
+
+def check_request(value: Any, *, strict: bool = False) -> Checked:
+    """Validate an envelope: raise InvalidDocument listing every problem at once, or answer the request
+    with its warnings. With ``strict`` (or ``options.strict``) warnings are errors too."""
     if not isinstance(value, dict):
         raise InvalidDocument("the request must be a JSON object", [ErrorDetail("", "must be a JSON object")])
-    try:
-        request = _REQUEST.validate_python(value)
-    except ValidationError as exc:
-        details = error_details(exc)
-        # Only a template name that is not in the catalog is "unknown"; `"template": 7` is invalid.
-        unknown = all(
-            _path(tuple(e["loc"])) == "template" and e["type"] == "value_error" for e in exc.errors()
-        )
-        kind = UnknownTemplate if details and unknown else InvalidDocument
-        raise kind(f"{len(details)} problem(s) in the request", details) from None
-    details = _unprintable(request.data.model_dump(mode="json", exclude_none=True))
-    if details:
-        raise InvalidDocument(f"{len(details)} problem(s) in the request", details)
-    return request
+    request, gathered, left_out = _validate(value)
+    dump = request.data.model_dump(mode="json", exclude_none=True)
+    unprintable = [ErrorDetail(_path(gathered.source(loc)), why) for loc, why in _unprintable(dump)]
+    if unprintable:
+        raise _invalid(unprintable)
+    shown = [
+        ErrorDetail(_path(("data", key)), unknowns.SHOWN.format(title=title))
+        for key, title in gathered.sections
+    ]
+    not_shown = [ErrorDetail(_path(("data", *loc)), unknowns.NOT_SHOWN) for loc in gathered.dropped]
+    warnings = (*left_out, *shown, *not_shown)
+    if warnings and (strict or request.options.strict):
+        raise _invalid([ErrorDetail(w.path, w.message + unknowns.STRICT) for w in warnings])
+    return Checked(request, warnings)
+
+
+def validate_request(value: Any) -> DocumentRequestT:
+    """:func:`check_request` for callers that do not pass warnings on."""
+    return check_request(value).request
 
 
 def infer_document_type(data: Any) -> str:
@@ -199,4 +281,12 @@ def envelope_from(
     return envelope
 
 
-__all__ = ["DocumentRequestT", "envelope_from", "error_details", "parse_bytes", "validate_request"]
+__all__ = [
+    "Checked",
+    "DocumentRequestT",
+    "check_request",
+    "envelope_from",
+    "error_details",
+    "parse_bytes",
+    "validate_request",
+]

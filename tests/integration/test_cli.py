@@ -63,7 +63,7 @@ def test_invalid_input_exits_2_lists_every_problem_and_writes_nothing(run: Any, 
     document = sample("resume")
     document["data"]["personalInfo"]["email"] = "nope"
     document["data"]["experience"][0]["startDate"] = "2021-13"
-    document["data"]["hobbies"] = ["chess"]
+    document["data"]["experiance"] = []
     source = write_json(tmp_path / "bad.json", document)
     done = run("render", str(source), "-o", "bad.pdf", cwd=tmp_path)
     assert done.returncode == 2
@@ -71,7 +71,7 @@ def test_invalid_input_exits_2_lists_every_problem_and_writes_nothing(run: Any, 
     assert done.stderr.decode().splitlines() == [
         "data.personalInfo.email: is not an email address (expected name@example.com)",
         "data.experience[0].startDate: month must be between 01 and 12",
-        "data.hobbies: is not a known field (check the spelling; see `docpipe schema`)",
+        "data.experiance: is not a known field; did you mean `experience`?",
     ]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.json"]
 
@@ -168,7 +168,7 @@ def test_bare_data_with_type(run: Any, tmp_path: Path, pdf_text: Any) -> None:
     # The same data forced to be a résumé is refused, naming the field a résumé lacks.
     done = run("validate", "letter.json", "--type", "resume", cwd=tmp_path)
     assert done.returncode == 2
-    assert "data.body: is not a known field" in done.stderr.decode()
+    assert "data.body: is a cover-letter field, not a résumé field" in done.stderr.decode()
 
 
 def test_json_resume_input(run: Any, tmp_path: Path, pdf_text: Any) -> None:

@@ -23,6 +23,7 @@ import pypdf
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pdf_links import link_targets
 
 from docpipe import catalog, fonts, formats, latex, templates
 from docpipe.errors import InvalidDocument, RenderCrashed, RenderFailed, RenderTimeout
@@ -100,23 +101,13 @@ def test_links_stay_clickable_and_correct(render: Render) -> None:
             certifications=[{"name": "Cert #1 & 50%", "url": addresses[4]}],
         )
     )
-    targets = _link_targets(result.pdf)
+    targets = link_targets(result.pdf)
     for address, target in links.items():
         assert target in targets, (address, targets)
     assert "mailto:ada@example.com" in targets
     assert text.contains("example.com/a_b%20c#frag~x&y=1")
     assert text.contains("ex.com/\\input{/etc/passwd}^^5c")
     assert text.contains("Cert #1 & 50%")
-
-
-def _link_targets(pdf: bytes) -> set[str]:
-    targets = set()
-    for page in pypdf.PdfReader(io.BytesIO(pdf)).pages:
-        for annotation in page.get("/Annots") or []:
-            action = annotation.get_object().get("/A") or {}
-            if "/URI" in action:
-                targets.add(str(action["/URI"]))
-    return targets
 
 
 _ALPHABET = st.one_of(

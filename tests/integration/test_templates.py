@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from docpipe import catalog, validation
-from docpipe.dates import date_range
+from docpipe.dates import PartialDate, date_range
 from docpipe.latex import display_url
 from docpipe.renderer import Renderer, RenderResult
 from docpipe.schema import CoverLetter, Resume
@@ -235,10 +235,11 @@ def letter_reading_order(doc: CoverLetter, template: str) -> list[str]:
     named = [doc.recipient.name, doc.recipient.title, doc.recipient.company] if doc.recipient else []
     recipient = [x for x in named if x] + (doc.recipient.address if doc.recipient else [])
     assert doc.date is not None
+    dated = doc.date.long() if isinstance(doc.date, PartialDate) else doc.date  # free text as given
     if template in LETTER_HAS_SIDEBAR:
-        head = ["Contact", *contact] + (["To", *recipient] if recipient else []) + [doc.date.long()]
+        head = ["Contact", *contact] + (["To", *recipient] if recipient else []) + [dated]
     else:
-        head = [*contact, doc.date.long(), *recipient]
+        head = [*contact, dated, *recipient]
     order = [info.name, *head, doc.salutation, *doc.body, doc.closing, info.name]
     return [p for p in order if not _is_rtl(p)]
 

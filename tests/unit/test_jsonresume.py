@@ -9,9 +9,10 @@ import pytest
 
 from docpipe import jsonresume
 from docpipe.dates import PRESENT, PartialDate
+from docpipe.envelope import ResumeRequest
 from docpipe.errors import InvalidDocument
-from docpipe.schema import ResumeRequest, SkillGroup
-from docpipe.validation import envelope_from, validate_request
+from docpipe.schema import SkillGroup
+from docpipe.validation import check_request, envelope_from, validate_request
 
 # Close to the schema's own example (https://jsonresume.org/schema), every section filled in.
 JSON_RESUME: dict[str, Any] = {
@@ -196,10 +197,14 @@ def test_a_minimal_json_resume() -> None:
 
 def test_fields_json_resume_does_not_define_are_still_unknown() -> None:
     document = copy.deepcopy(JSON_RESUME) | {"hobbies": ["chess"]}
+    checked = check_request(envelope_from(document))
+    assert [str(w) for w in checked.warnings] == [
+        "data.hobbies: is not a known field; it is left out of the document (see `docpipe schema`)"
+    ]
     with pytest.raises(InvalidDocument) as info:
-        convert(document)
+        convert(copy.deepcopy(JSON_RESUME) | {"certificats": []})
     assert [str(d) for d in info.value.details] == [
-        "data.hobbies: is not a known field (check the spelling; see `docpipe schema`)"
+        "data.certificats: is not a known field; did you mean `certifications`?"
     ]
 
 

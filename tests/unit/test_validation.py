@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 from docpipe import validation
+from docpipe.envelope import CoverLetterRequest, ResumeRequest
 from docpipe.errors import DocumentTooLarge, InvalidDocument
 from docpipe.limits import MAX_NESTING, MAX_REQUEST_BYTES
-from docpipe.schema import CoverLetterRequest, ResumeRequest
+from docpipe.schema import Resume
 from docpipe.validation import envelope_from, infer_document_type, parse_bytes, validate_request
 
 PERSON = {"name": "Ada Lovelace", "email": "ada@example.com"}
@@ -68,6 +69,24 @@ def test_yaml_is_accepted_where_allowed() -> None:
     assert parse_bytes(raw, yaml_ok=True)["data"]["personalInfo"]["name"] == "Ada"
     with pytest.raises(InvalidDocument, match="not valid JSON"):
         parse_bytes(raw)
+
+
+def test_unquoted_yaml_dates_stay_text_as_in_json() -> None:
+    """YAML 1.1 reads 2021-03-09 as a date object; the same résumé must validate as YAML and JSON."""
+    raw = b"""document_type: resume
+data:
+  personalInfo: {name: Ada, email: ada@example.com}
+  experience:
+    - {title: Engineer, startDate: 2021-03-09, endDate: 2022-01-31}
+"""
+    value = parse_bytes(raw, yaml_ok=True)
+    assert value["data"]["experience"][0]["startDate"] == "2021-03-09"
+    data = validate_request(value).data
+    assert isinstance(data, Resume)
+    job = data.experience[0]
+    assert job.start_date is not None
+    assert job.end_date is not None
+    assert (job.start_date.iso(), job.end_date.iso()) == ("2021-03-09", "2022-01-31")
 
 
 def test_invalid_yaml_is_refused() -> None:
@@ -201,8 +220,12 @@ def test_scripts_with_a_font_pass_validation(text: str) -> None:
 
 def test_error_paths_quote_keys_that_are_not_identifiers() -> None:
     with pytest.raises(InvalidDocument) as info:
-        validate_request({"document_type": "resume", "data": {"personalInfo": PERSON, "odd key.x": 1}})
+        validate_request({"document_type": "resume", "data": {"personalInfo": PERSON, "odd key.x": "\x07"}})
     assert [d.path for d in info.value.details] == ['data["odd key.x"]']
+    checked = validation.check_request(
+        {"document_type": "resume", "data": {"personalInfo": PERSON, "odd key.x": 1, "": 2, "a]b": 3}}
+    )
+    assert [w.path for w in checked.warnings] == ['data["odd key.x"]', 'data[""]', 'data["a]b"]']
 
 
 def test_validation_is_usable_directly_from_parsed_bytes() -> None:

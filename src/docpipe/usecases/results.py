@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from docpipe.errors import ErrorDetail
 from docpipe.jobs import Job, JobStatus
 
 
@@ -21,6 +22,8 @@ class Queued:
 
     job_id: str
     status: JobStatus
+    warnings: tuple[ErrorDetail, ...] = ()
+    """How the request was read: fields left out, sections shown as extra sections (validation.Checked)."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,8 @@ class Cached:
 
     job_id: str
     download: Download
+    warnings: tuple[ErrorDetail, ...] = ()
+    """As :attr:`Queued.warnings`."""
 
 
 Submitted = Queued | Cached

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 
@@ -39,18 +40,24 @@ class SubmitDocument:
         self.repair = repair
         self.idempotency = idempotency
 
-    def __call__(self, raw: bytes, tenant: str, idempotency_key: str | None = None) -> Submitted:
-        """Validate ``raw`` (every problem at once) and accept it for ``tenant``."""
-        request = validation.validate_request(validation.parse_bytes(raw))
+    def __call__(
+        self, raw: bytes, tenant: str, idempotency_key: str | None = None, *, yaml_ok: bool = False
+    ) -> Submitted:
+        """Validate ``raw`` (JSON, or YAML with ``yaml_ok``; every problem at once) and accept it for
+        ``tenant``, with its warnings (see validation.Checked)."""
+        checked = validation.check_request(validation.parse_bytes(raw, yaml_ok=yaml_ok))
+        request = checked.request
         key = content_key(request, tenant)
+        answer = None
         if idempotency_key is not None:
-            replayed = self.idempotency.replay(tenant, idempotency_key, key)
-            if replayed is not None:
-                return replayed
-        answer = self._submit(request, key, tenant)
-        if idempotency_key is not None:
-            self.idempotency.remember(tenant, idempotency_key, key, answer)
-        return answer
+            answer = self.idempotency.replay(tenant, idempotency_key, key)
+        if answer is None:
+            answer = self._submit(request, key, tenant)
+            if idempotency_key is not None:
+                self.idempotency.remember(tenant, idempotency_key, key, answer)
+        # The warnings come from this body, never from storage: a replay, a cache hit or a joined job
+        # may have been reached with other unknown fields (left out, they do not change the key).
+        return dataclasses.replace(answer, warnings=checked.warnings)
 
     def _submit(self, request: validation.DocumentRequestT, key: str, tenant: str) -> Submitted:
         cached = self.stores.cache.get(tenant, key)
