@@ -204,7 +204,8 @@ def _cors(origins: Sequence[str]) -> apigw.CorsOptions | None:
     return apigw.CorsOptions(
         allow_origins=list(origins),
         allow_methods=sorted({method for method, _, _ in c.ROUTES} | {"OPTIONS"}),
-        # What a browser client sends: the API key, and the submit's optional Idempotency-Key.
-        allow_headers=["Content-Type", c.API_KEY_HEADER, "Idempotency-Key"],
+        # What a browser client sends: the API key, and the submit's optional Idempotency-Key and
+        # Prefer (wait=N). Accept is always allowed (CORS-safelisted).
+        allow_headers=["Content-Type", c.API_KEY_HEADER, "Idempotency-Key", "Prefer"],
         max_age=Duration.hours(1),
     )

@@ -12,6 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
+from docpipe import contract
+
 # --- repository layout ------------------------------------------------------------------------------
 REPO_ROOT: Final = Path(__file__).resolve().parents[2]
 CDK_JSON: Final = REPO_ROOT / "cdk.json"
@@ -89,6 +91,10 @@ API_FUNCTION_MEMORY_MB: Final = 256
 # API Gateway REST integrations give up at 29 s; the API handlers answer from Redis/DynamoDB/S3 in
 # milliseconds, so 10 s only matters for a stuck dependency.
 API_FUNCTION_TIMEOUT_SECONDS: Final = 10
+# ...except a submit that asked to wait for its document (`Prefer: wait=N`, N capped at
+# MAX_WAIT_SECONDS): it may wait that long, then answer within the margin, still before the 29 s.
+API_GATEWAY_TIMEOUT_SECONDS: Final = 29
+SUBMIT_FUNCTION_TIMEOUT_SECONDS: Final = contract.MAX_WAIT_SECONDS + contract.SUBMIT_WAIT_MARGIN_SECONDS
 # TeX is CPU-bound and Lambda allots CPU by memory: 2048 MB buys a bit more than one vCPU, enough for
 # one TeX run plus Python, and a build directory in /tmp stays far below the default 512 MB of disk.
 RENDER_MEMORY_MB: Final = 2048

@@ -94,7 +94,11 @@ class Functions(Construct):
         # always set, as [] when no origins are configured, so the template says what the app does.
         http_environment = {contract.ENV_CORS_ORIGINS: json.dumps(list(cors_origins))}
         self.submit = self._zip_function(
-            c.SUBMIT, bundle=bundle, description="POST /v1/documents", environment=http_environment
+            c.SUBMIT,
+            bundle=bundle,
+            description="POST /v1/documents",
+            environment=http_environment,
+            timeout_seconds=c.SUBMIT_FUNCTION_TIMEOUT_SECONDS,
         )
         self.status = self._zip_function(
             c.STATUS,
@@ -113,7 +117,13 @@ class Functions(Construct):
     # --- functions ----------------------------------------------------------------------------------
 
     def _zip_function(
-        self, name: str, *, bundle: bool, description: str, environment: Mapping[str, str]
+        self,
+        name: str,
+        *,
+        bundle: bool,
+        description: str,
+        environment: Mapping[str, str],
+        timeout_seconds: int = c.API_FUNCTION_TIMEOUT_SECONDS,
     ) -> lambda_.Function:
         function = lambda_.Function(
             self,
@@ -124,7 +134,7 @@ class Functions(Construct):
             handler=c.HANDLER,
             code=python_function_code(function_name=name, install_dependencies=bundle),
             memory_size=c.API_FUNCTION_MEMORY_MB,
-            timeout=Duration.seconds(c.API_FUNCTION_TIMEOUT_SECONDS),
+            timeout=Duration.seconds(timeout_seconds),
             **self._common(name, extra_environment=environment),
         )
         nag.acknowledge(

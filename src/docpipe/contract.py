@@ -60,6 +60,11 @@ def stale_after_seconds(visibility_timeout_seconds: float, max_receives: int) ->
 
 
 STALE_AFTER_SECONDS: Final = stale_after_seconds(VISIBILITY_TIMEOUT_SECONDS, MAX_RECEIVES)
+# `Prefer: wait=N` on a submit is capped here: the answer must reach API Gateway before its 29 s
+# integration timeout, with room for the submit itself and the presign (the submit function's
+# timeout is MAX_WAIT_SECONDS + SUBMIT_WAIT_MARGIN_SECONDS).
+MAX_WAIT_SECONDS: Final = 25
+SUBMIT_WAIT_MARGIN_SECONDS: Final = 3
 # Where the render image bakes its TeX formats (layers/texlive/Dockerfile sets DOCPIPE_FORMAT_DIR to it).
 IMAGE_FORMAT_DIR: Final = "/opt/docpipe/formats"
 

@@ -12,6 +12,7 @@ a cache client that cannot talk to a TLS cluster fails here.
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import urllib.parse
 import urllib.request
@@ -187,3 +188,29 @@ def test_no_personal_data_in_any_log(functions: dict[str, LambdaFunction], journ
         assert text, f"{name} logged nothing"
         for value in PERSONAL:
             assert value not in text, f"{name} logged personal data"
+
+
+def test_one_request_one_pdf_through_the_deployed_functions(
+    functions: dict[str, LambdaFunction], deployment: Deployment
+) -> None:
+    """`Prefer: wait` + `Accept: application/pdf`: the deployed submit function waits for the job (its
+    role and environment must let it read the job and presign) while render renders it, then answers
+    303 to the PDF."""
+    submit, render = functions[c.SUBMIT], functions[c.RENDER]
+    queue_url = submit.environment[contract.ENV_QUEUE_URL]
+    request = event("submit")
+    envelope = json.loads(request["body"])
+    envelope["data"]["personalInfo"]["title"] = "One request"  # a new document: no cache hit
+    request["body"] = json.dumps(envelope)
+    request["headers"] |= {"Prefer": "wait=20", "Accept": "application/pdf"}
+    request["multiValueHeaders"] |= {"Prefer": ["wait=20"], "Accept": ["application/pdf"]}
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(submit.invoke, request)
+        message = _receive(deployment, queue_url)
+        assert render.invoke(_render_event(deployment, message)) == {"batchItemFailures": []}
+        deployment.clients.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        answer = waiting.result(timeout=120)
+    assert answer["statusCode"] == 303, answer
+    location = (answer.get("headers") or {}).get("location") or answer["multiValueHeaders"]["location"][0]
+    with urllib.request.urlopen(location, timeout=10) as response:
+        assert response.read().startswith(b"%PDF-")

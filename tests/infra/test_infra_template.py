@@ -379,6 +379,15 @@ def test_render_event_source(synth: Synth) -> None:
 # --- functions ----------------------------------------------------------------------------------------
 
 
+def test_a_waiting_submit_answers_before_api_gateway_gives_up(synth: Synth) -> None:
+    """`Prefer: wait=N` may hold the submit function MAX_WAIT_SECONDS; its timeout covers that and
+    stays under API Gateway's 29 s, and the status function keeps its short timeout."""
+    resources = synth.template_json["Resources"]
+    submit_timeout = resources["SubmitFunction"]["Properties"]["Timeout"]
+    assert contract.MAX_WAIT_SECONDS < submit_timeout < c.API_GATEWAY_TIMEOUT_SECONDS
+    assert resources["StatusFunction"]["Properties"]["Timeout"] == c.API_FUNCTION_TIMEOUT_SECONDS
+
+
 @pytest.mark.parametrize("name", c.FUNCTION_NAMES)
 def test_function_environment(synth: Synth, name: str) -> None:
     env = synth.template_json["Resources"][c.FUNCTION_LOGICAL_IDS[name]]["Properties"]["Environment"][
@@ -709,7 +718,7 @@ def test_cors_preflights_are_public(prod_synth: Synth) -> None:
         headers = props["Integration"]["IntegrationResponses"][0]["ResponseParameters"]
         assert headers["method.response.header.Access-Control-Allow-Origin"] == "'https://app.example'"
         allowed = headers["method.response.header.Access-Control-Allow-Headers"].strip("'").split(",")
-        assert {"Content-Type", c.API_KEY_HEADER, "Idempotency-Key"} <= set(allowed)
+        assert {"Content-Type", c.API_KEY_HEADER, "Idempotency-Key", "Prefer"} <= set(allowed)
 
 
 @pytest.mark.parametrize("name", [c.SUBMIT, c.STATUS])

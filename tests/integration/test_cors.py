@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -85,6 +86,14 @@ def without_origins(stack: DevStack, monkeypatch: pytest.MonkeyPatch) -> Iterato
     yield from handlers(monkeypatch, None)
 
 
+def new_document(submit: dict[str, Any]) -> dict[str, Any]:
+    """The fixture submit with a name no other test used: queued (202), never a cache hit (200)."""
+    envelope = json.loads(submit["body"])
+    envelope["data"]["personalInfo"]["name"] += f" {uuid.uuid4().hex[:8]}"
+    submit["body"] = json.dumps(envelope)
+    return submit
+
+
 def unknown_job(origin: str | None) -> dict[str, Any]:
     query = event("status", origin)
     query["path"] = query["resource"].replace("{job_id}", "f" * 32)
@@ -100,7 +109,7 @@ def unknown_job(origin: str | None) -> dict[str, Any]:
 def test_allowed_origin_on_200_202_and_404(with_origins: dict[str, ModuleType], origin: str) -> None:
     submit, status = with_origins["submit"], with_origins["status"]
     health = status.handler(event("health", origin), CONTEXT)
-    queued = submit.handler(event("submit", origin), CONTEXT)
+    queued = submit.handler(new_document(event("submit", origin)), CONTEXT)
     missing = status.handler(unknown_job(origin), CONTEXT)
     assert [health["statusCode"], queued["statusCode"], missing["statusCode"]] == [200, 202, 404]
     for response in (health, queued, missing):

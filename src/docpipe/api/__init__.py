@@ -1,6 +1,8 @@
 """The HTTP API: FastAPI routers defined once, served by Mangum in Lambda and by uvicorn locally.
 
-- :mod:`.routes`: the routers; each route calls one use case and turns its result into HTTP;
+- :mod:`.routes`: the routers; each route calls one use case;
+- :mod:`.answers`: use-case results become status codes, headers, paths and bodies;
+- :mod:`.negotiation`: what the client asked for (JSON or YAML, ``Prefer: wait``, ``Accept``);
 - :mod:`.errors`: domain errors become HTTP answers there, in one place;
 - :mod:`.openapi`: what the routes answer, for the schema;
 - here: the app over chosen routers, with CORS around everything.
@@ -27,7 +29,7 @@ __all__ = ["PipelineFactory", "create_app", "status_router", "submit_router"]
 # (Location of a queued job, Retry-After of a 503, Allow of a 405) and the id API Gateway puts on
 # every answer, to quote when reporting a problem.
 _CORS_ALLOW_METHODS = ("GET", "POST", "DELETE")
-_CORS_ALLOW_HEADERS = ("Content-Type", "X-Api-Key", "Idempotency-Key")
+_CORS_ALLOW_HEADERS = ("Content-Type", "X-Api-Key", "Idempotency-Key", "Prefer")
 _CORS_EXPOSE_HEADERS = ("Location", "Retry-After", "Allow", "x-amzn-RequestId")
 _CORS_MAX_AGE_SECONDS = 3600
 

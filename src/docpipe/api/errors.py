@@ -28,7 +28,8 @@ class UnsupportedMediaType(DocpipeError):
     code = "unsupported_media_type"
 
     def __init__(self, content_type: str) -> None:
-        super().__init__(f"send the document as application/json (got {content_type or 'no content type'!r})")
+        got = content_type or "no content type"
+        super().__init__(f"send the document as application/json or application/yaml (got {got!r})")
 
 
 # Most specific first: the first match decides.

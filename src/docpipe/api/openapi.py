@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, TypeAdapter
 
-from docpipe.schema import DocumentRequest
+from docpipe.envelope import DocumentRequest
 
 _SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
@@ -40,6 +40,7 @@ class QueuedResponse(BaseModel):
     job_id: str
     status: Literal["queued", "rendering"]
     status_url: str
+    warnings: list[ErrorDetailBody]
 
 
 class CachedResponse(BaseModel):
@@ -48,6 +49,7 @@ class CachedResponse(BaseModel):
     cached: bool
     download_url: str
     download_expires_at: str
+    warnings: list[ErrorDetailBody]
 
 
 class JobErrorBody(BaseModel):
@@ -70,6 +72,11 @@ class JobResponse(BaseModel):
     error: JobErrorBody | None = None
 
 
+class FinishedResponse(JobResponse):
+    status_url: str
+    warnings: list[ErrorDetailBody]
+
+
 class TemplatesResponse(BaseModel):
     templates: dict[str, list[str]]
 
@@ -78,13 +85,14 @@ class ValidResponse(BaseModel):
     valid: bool
     document_type: str
     template: str
+    warnings: list[ErrorDetailBody]
 
 
 _ERRORS = {
     404: "unknown job, template or document type",
     409: "Idempotency-Key already used with another request",
     413: "request body over 256 KiB",
-    415: "not sent as application/json",
+    415: "not sent as application/json or application/yaml",
     422: "invalid request: every problem, with its path (the body is this error, never FastAPI's own)",
     503: "a dependency is down or the render backlog is full: retry after Retry-After seconds",
 }
@@ -103,7 +111,34 @@ def answers(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 _ENVELOPE_REF = {"$ref": "#/components/schemas/DocumentRequest"}
-REQUEST_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": _ENVELOPE_REF}}}}
+_BODY_TYPES = ("application/json", "application/yaml")
+REQUEST_BODY = {
+    "requestBody": {"required": True, "content": {media: {"schema": _ENVELOPE_REF} for media in _BODY_TYPES}}
+}
+
+
+def _header(name: str, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": description,
+    }
+
+
+SUBMIT_OPERATION = {
+    **REQUEST_BODY,
+    "parameters": [
+        _header("Idempotency-Key", "a retry with the same key and body answers as the first attempt did"),
+        _header(
+            "Prefer",
+            "wait=N (N <= 25): wait up to N seconds for the document; 200 (or 303) if it is ready by then, "
+            "202 otherwise",
+        ),
+        _header("Accept", "application/pdf: a ready document answers 303 See Other to the document itself"),
+    ],
+}
 JOB_LINKS = {
     # What a client (and a stateful fuzzer) can do with the job_id a submit answers with.
     "GetJob": {"operationId": "get_job", "parameters": {"job_id": "$response.body#/job_id"}},
@@ -143,3 +178,24 @@ def schema_builder(app: FastAPI) -> Callable[[], dict[str, Any]]:
         return app.openapi_schema
 
     return build
+
+
+_LOCATION = {"Location": {"required": True, "schema": {"type": "string"}}}
+SUBMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "model": CachedResponse | FinishedResponse,
+        "description": "rendered before (a download link from the cache), or finished while waiting",
+        "links": JOB_LINKS,
+    },
+    202: {
+        "model": QueuedResponse,
+        "description": "queued: poll status_url",
+        "headers": _LOCATION,
+        "links": JOB_LINKS,
+    },
+    303: {
+        "description": "with Accept: application/pdf, the document is ready: Location is its link",
+        "headers": _LOCATION,
+    },
+    **answers(404, 409, 413, 415, 422, 503),
+}

@@ -1,34 +1,41 @@
-"""The routers: each route calls one use case and turns its result into a status code, headers, paths
-(``/v1/jobs/...``, under the prefix the client reached the API by) and a JSON body."""
+"""The routers: each route calls one use case; ``answers`` turns its result into HTTP."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from docpipe import catalog, validation
-from docpipe.api.errors import UnsupportedMediaType
+from docpipe.api import negotiation
+from docpipe.api.answers import (
+    cached_response,
+    finished_response,
+    job_body,
+    queued_response,
+    see_other,
+    warnings_body,
+)
 from docpipe.api.openapi import (
-    JOB_LINKS,
     REQUEST_BODY,
-    CachedResponse,
+    SUBMIT_OPERATION,
+    SUBMIT_RESPONSES,
     JobResponse,
-    QueuedResponse,
     TemplatesResponse,
     ValidResponse,
     answers,
 )
+from docpipe.envelope import DOCUMENT_TYPES, REQUEST_MODELS
 from docpipe.errors import NotFound
-from docpipe.jobs import JobStatus
 from docpipe.pipeline import Pipeline
-from docpipe.schema import DOCUMENT_TYPES, REQUEST_MODELS
-from docpipe.usecases.results import Cached, JobView, Queued
+from docpipe.usecases import wait
+from docpipe.usecases.results import Cached, Submitted
 
-_JSON_TYPES = re.compile(r"^application/(json|[\w.+-]+\+json)\s*(;.*)?$", re.IGNORECASE)
 _TENANT = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 PipelineFactory = Callable[[], Pipeline]
@@ -43,76 +50,25 @@ def tenant_of(request: Request) -> str:
     return str(request.app.state.local_tenant)
 
 
-def public_prefix(request: Request) -> str:
-    """The path prefix clients reach the API under: the stage (``/api``) on API Gateway's default URL,
-    where the stage is part of the path the client sees but not of the path the function is given."""
-    event = request.scope.get("aws.event") or {}
-    seen = str((event.get("requestContext") or {}).get("path") or "")
-    given = str(event.get("path") or "")
-    return seen[: -len(given)] if given and seen.endswith(given) else ""
-
-
-def job_path(request: Request, job_id: str) -> str:
-    return f"{public_prefix(request)}/v1/jobs/{job_id}"
-
-
 async def _pipeline(request: Request) -> Pipeline:
     # async although it does no I/O: a sync dependency costs a thread-pool handoff per request.
     factory: PipelineFactory = request.app.state.pipeline_factory
     return factory()
 
 
-async def _json_body(request: Request) -> bytes:
-    content_type = request.headers.get("content-type", "")
-    if not _JSON_TYPES.match(content_type):
-        raise UnsupportedMediaType(content_type)
-    return await request.body()
+@dataclass(frozen=True)
+class DocumentBody:
+    raw: bytes
+    yaml: bool
+
+
+async def _document_body(request: Request) -> DocumentBody:
+    body_format = negotiation.body_format(request.headers.get("content-type", ""))
+    return DocumentBody(raw=await request.body(), yaml=body_format == "yaml")
 
 
 PipelineDep = Annotated[Pipeline, Depends(_pipeline)]
-JsonBody = Annotated[bytes, Depends(_json_body)]
-
-
-def queued_response(request: Request, queued: Queued) -> JSONResponse:
-    """202 with the job to poll, at ``Location`` and in ``status_url``."""
-    location = job_path(request, queued.job_id)
-    body = {"job_id": queued.job_id, "status": queued.status.value, "status_url": location}
-    return JSONResponse(body, status_code=202, headers={"Location": location})
-
-
-def cached_response(cached: Cached) -> JSONResponse:
-    """200 with the download link of the document rendered before."""
-    body = {
-        "job_id": cached.job_id,
-        "status": JobStatus.SUCCEEDED.value,
-        "cached": True,
-        "download_url": cached.download.url,
-        "download_expires_at": cached.download.expires_at,
-    }
-    return JSONResponse(body, status_code=200)
-
-
-def job_body(view: JobView) -> dict[str, Any]:
-    job = view.job
-    body: dict[str, Any] = {
-        "job_id": job.job_id,
-        "status": job.status.value,
-        "document_type": job.document_type,
-        "template": job.template,
-        "format": job.format,
-        "created_at": job.created_at,
-        "updated_at": job.updated_at,
-    }
-    if view.download is not None:
-        body |= {
-            "download_url": view.download.url,
-            "download_expires_at": view.download.expires_at,
-            "pages": job.pages,
-            "bytes": job.bytes,
-        }
-    if job.error is not None:
-        body["error"] = job.error.model_dump()
-    return body
+Body = Annotated[DocumentBody, Depends(_document_body)]
 
 
 def submit_router() -> APIRouter:
@@ -122,30 +78,35 @@ def submit_router() -> APIRouter:
         "/v1/documents",
         operation_id="submit_document",
         status_code=202,
-        openapi_extra=REQUEST_BODY,
+        openapi_extra=SUBMIT_OPERATION,
         tags=["documents"],
         response_model=None,
-        responses={
-            200: {
-                "model": CachedResponse,
-                "description": "rendered before: a download link from the cache",
-                "links": JOB_LINKS,
-            },
-            202: {
-                "model": QueuedResponse,
-                "description": "queued: poll status_url",
-                "headers": {"Location": {"required": True, "schema": {"type": "string"}}},
-                "links": JOB_LINKS,
-            },
-            **answers(404, 409, 413, 415, 422, 503),
-        },
+        responses=SUBMIT_RESPONSES,
     )
-    def submit_document(request: Request, pipeline: PipelineDep, body: JsonBody) -> Response:
-        """Submit a document: 200 with a download link from cache, or 202 with a job to poll."""
-        result = pipeline.submit(body, tenant_of(request), request.headers.get("idempotency-key"))
+    async def submit_document(request: Request, pipeline: PipelineDep, body: Body) -> Response:
+        """Submit a document: 200 with a download link from cache, or 202 with a job to poll.
+
+        ``Prefer: wait=N`` (N <= 25): wait up to N seconds for the job, answering 200 with the link if
+        it finishes. ``Accept: application/pdf``: a finished document answers 303 to the link itself.
+        """
+        tenant = tenant_of(request)
+        result: Submitted = await run_in_threadpool(
+            pipeline.submit, body.raw, tenant, request.headers.get("idempotency-key"), yaml_ok=body.yaml
+        )
+        pdf = negotiation.wants_pdf(request.headers.get("accept"))
         if isinstance(result, Cached):
-            return cached_response(result)
-        return queued_response(request, result)
+            return see_other(result.download) if pdf else cached_response(result)
+        seconds = negotiation.wait_seconds(request.headers.get("prefer"))
+        view = (
+            await wait.until_finished(
+                lambda: run_in_threadpool(pipeline.status, result.job_id, tenant), seconds
+            )
+            if seconds
+            else None
+        )
+        if view is None:
+            return queued_response(request, result)
+        return finished_response(request, view, pdf=pdf, warnings=result.warnings)
 
     return router
 
@@ -207,10 +168,15 @@ def _add_reference_routes(router: APIRouter) -> None:
         response_model=None,
         responses={200: {"model": ValidResponse, "description": "valid"}, **answers(404, 413, 415, 422)},
     )
-    def validate_document(body: JsonBody) -> dict[str, Any]:
+    def validate_document(body: Body) -> dict[str, Any]:
         """Validate a document without rendering it."""
-        request = validation.validate_request(validation.parse_bytes(body))
-        return {"valid": True, "document_type": request.document_type, "template": request.template}
+        checked = validation.check_request(validation.parse_bytes(body.raw, yaml_ok=body.yaml))
+        return {
+            "valid": True,
+            "document_type": checked.request.document_type,
+            "template": checked.request.template,
+            "warnings": warnings_body(checked.warnings),
+        }
 
     @router.get("/health", tags=["reference"])
     def health() -> dict[str, str]:
