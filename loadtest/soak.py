@@ -10,7 +10,7 @@ retry; some resend with an Idempotency-Key, some send a document another client 
 Faults, at random: S3 / DynamoDB / SQS calls failing before or after taking effect, SQS sending a
 message twice, Redis calls failing, redis-server killed and restarted every few seconds, a worker dying
 mid-render, TeX hanging until its timeout, a render outlasting the visibility timeout; and the backlog
-limit is low, so submits meet backpressure (503 overloaded).
+limits are low, so submits meet backpressure (503 overloaded, 429 tenant_backlog_full).
 
 Then every accepted submission is followed to its end through the API, as its client would: a
 ``succeeded`` job must have a downloadable PDF, a ``failed`` job a reason. The last line is exactly
@@ -177,6 +177,7 @@ class Soak:
             cache_retry_after=0.5,
             depth_ttl=1.0,
             max_backlog=self.args.max_backlog,
+            max_tenant_backlog=min(self.args.max_tenant_backlog, self.args.max_backlog),
             # Longer than visibility x receives: only a job whose every attempt died is repaired.
             stale_after_seconds=int(self.args.visibility_timeout * 4),
         )
@@ -363,7 +364,8 @@ class Soak:
 
         self.say(
             f"soak: {self.args.jobs} jobs, seed {self.args.seed}, {self.args.workers} workers, "
-            f"fault rate {self.args.fault_rate}, backlog limit {self.args.max_backlog}"
+            f"fault rate {self.args.fault_rate}, backlog limit {self.args.max_backlog} "
+            f"(per tenant {self.args.max_tenant_backlog})"
         )
         self.start()
         threads = [threading.Thread(target=self.redis_killer, daemon=True, name="redis-killer")]
@@ -449,6 +451,12 @@ def main(argv: list[str] | None = None) -> int:
         help="SQS visibility timeout (s); TeX's timeout is half of it, the stale-job repair 4x",
     )
     parser.add_argument("--max-backlog", type=int, default=25, help="submits answer 503 beyond this backlog")
+    parser.add_argument(
+        "--max-tenant-backlog",
+        type=int,
+        default=20,
+        help="submits answer 429 beyond this many jobs on their way",
+    )
     parser.add_argument(
         "--deadline", type=float, default=900, help="seconds until unfinished jobs count as lost"
     )

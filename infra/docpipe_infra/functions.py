@@ -258,6 +258,7 @@ def _environment(
         contract.ENV_MAX_RECEIVES: str(contract.MAX_RECEIVES),
         contract.ENV_RENDER_TIMEOUT_SECONDS: str(contract.RENDER_TIMEOUT_SECONDS),
         contract.ENV_MAX_BACKLOG: str(contract.MAX_BACKLOG),
+        contract.ENV_MAX_TENANT_BACKLOG: str(contract.MAX_TENANT_BACKLOG),
         contract.ENV_CACHE_TTL_SECONDS: str(contract.CACHE_TTL_SECONDS),
         contract.ENV_STALE_AFTER_SECONDS: str(contract.STALE_AFTER_SECONDS),
         contract.ENV_METRICS_NAMESPACE: contract.METRICS_NAMESPACE,

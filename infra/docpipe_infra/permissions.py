@@ -1,8 +1,11 @@
 """What each function's role may do: the calls its handler makes, and nothing more.
 
 The grants follow the calls the use cases make through the stores in src/docpipe (jobstore.py,
-objectstore.py, workqueue.py); TransactWriteItems is authorised through the PutItem of each of its
-items. tests/infra/test_infra_template.py holds the expected set of each role.
+objectstore.py, workqueue.py); TransactWriteItems is authorised through the action of each of its
+items (Put: PutItem, Update: UpdateItem, Delete: DeleteItem). The per-tenant counter item
+(``tenant#<tenant>``) needs nothing of its own: submit takes a ticket (Update) in the transaction that
+puts the job, and render, status and submit give it back (Update) in the one that finishes or erases
+the job. tests/infra/test_infra_template.py holds the expected set of each role.
 """
 
 from __future__ import annotations

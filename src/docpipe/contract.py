@@ -23,6 +23,7 @@ ENV_RETENTION_DAYS: Final = f"{ENV_PREFIX}RETENTION_DAYS"
 ENV_MAX_RECEIVES: Final = f"{ENV_PREFIX}MAX_RECEIVES"
 ENV_RENDER_TIMEOUT_SECONDS: Final = f"{ENV_PREFIX}RENDER_TIMEOUT_SECONDS"
 ENV_MAX_BACKLOG: Final = f"{ENV_PREFIX}MAX_BACKLOG"
+ENV_MAX_TENANT_BACKLOG: Final = f"{ENV_PREFIX}MAX_TENANT_BACKLOG"
 ENV_CACHE_TTL_SECONDS: Final = f"{ENV_PREFIX}CACHE_TTL_SECONDS"
 ENV_STALE_AFTER_SECONDS: Final = f"{ENV_PREFIX}STALE_AFTER_SECONDS"
 ENV_FORMAT_DIR: Final = f"{ENV_PREFIX}FORMAT_DIR"
@@ -43,6 +44,12 @@ MAX_RECEIVES: Final = 3
 # TeX's own time limit inside the render handler (not the Lambda timeout).
 RENDER_TIMEOUT_SECONDS: Final = 20
 MAX_BACKLOG: Final = 2000
+# One tenant's share of MAX_BACKLOG: its jobs on their way (queued or rendering) at once. A tenth, so
+# one tenant alone cannot fill the backlog and ten busy tenants still fit.
+MAX_TENANT_BACKLOG: Final = 200
+# Each job on its way is one ticket (about 45 bytes) in its tenant's counter item; DynamoDB items stop
+# at 400 KB, so no cap may let a tenant's item grow past about half of that.
+MAX_TENANT_BACKLOG_CEILING: Final = 5000
 CACHE_TTL_SECONDS: Final = 86_400
 # One TeX run may take RENDER_TIMEOUT_SECONDS (20 s); 60 s leaves room for the cold start of a large
 # image, the S3/DynamoDB/Redis calls and marking the job failed after a TeX timeout.
@@ -80,6 +87,11 @@ JOB_KEY_PREFIX: Final = "job#"
 POINTER_KEY_PREFIX: Final = "key#"
 IDEMPOTENCY_KEY_PREFIX: Final = "idem#"
 DOCUMENT_HOLDERS_KEY_PREFIX: Final = "doc#"
+# One item per tenant: the tickets of its jobs on their way (DOCPIPE_MAX_TENANT_BACKLOG caps them).
+TENANT_KEY_PREFIX: Final = "tenant#"
+# Erased jobs, remembered for the retention period (no personal data: job id, tenant, expiry), so a
+# second DELETE answers 204 as the first did while an id that never existed stays a 404.
+ERASED_KEY_PREFIX: Final = "erased#"
 
 # --- metrics --------------------------------------------------------------------------------------------
 METRICS_NAMESPACE: Final = "Docpipe"

@@ -85,3 +85,18 @@ class Overloaded(DependencyUnavailable):
     def __init__(self, depth: int, retry_after: int = 10) -> None:
         DocpipeError.__init__(self, f"{depth} documents are waiting to render; retry in {retry_after} s")
         self.retry_after = retry_after
+
+
+class TenantBacklogFull(DocpipeError):
+    """This tenant already has its share of the render backlog on its way (429 + Retry-After): one
+    tenant may not fill the backlog that every tenant shares. Not a DependencyUnavailable: nothing
+    is down, and other tenants are still accepted."""
+
+    code = "tenant_backlog_full"
+
+    def __init__(self, cap: int, retry_after: int = 5) -> None:
+        super().__init__(
+            f"{cap} of your documents are already waiting to render, the most one API key may have "
+            f"on their way; retry in {retry_after} s, once some have finished"
+        )
+        self.retry_after = retry_after

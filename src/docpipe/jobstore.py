@@ -5,6 +5,8 @@
 - ``idem#<tenant>#<key>``      the job an Idempotency-Key was answered with
 - ``doc#<document key>``       the jobs holding a content-addressed document (jobs of one tenant with
                                the same content share it): it is deleted with the last of them
+- ``tenant#<tenant>``          a ticket per job of the tenant on its way (queued or rendering): the
+                               per-tenant backlog cap counts these (:mod:`docpipe.tickets`)
 
 Every state change is a conditional write, so concurrent submits and duplicate SQS deliveries
 cannot create a second job or move a finished job backwards. A failed condition is an answer (None,
@@ -14,10 +16,13 @@ False, the holder); any other AWS error leaves as :class:`~docpipe.errors.Depend
 from __future__ import annotations
 
 import contextlib
+import secrets
+import time
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
+from docpipe import tickets
 from docpipe.aws import translates_aws_errors
 from docpipe.contract import (
     DOCUMENT_HOLDERS_KEY_PREFIX,
@@ -25,8 +30,16 @@ from docpipe.contract import (
     JOB_KEY_PREFIX,
     POINTER_KEY_PREFIX,
 )
-from docpipe.jobs import Job, JobError, JobStatus, iso, now
+from docpipe.errors import DependencyUnavailable, TenantBacklogFull
+from docpipe.jobs import ACTIVE, Job, JobError, JobStatus, iso, now
+from docpipe.tickets import Ticket
 
+_CONDITION_FAILED = "ConditionalCheckFailed"
+_CONFLICT_ATTEMPTS = 4
+"""A tenant's counter item is in every transaction of its jobs, so two of them meeting there is
+ordinary: DynamoDB cancels one (TransactionConflict), and it is tried again this many times."""
+
+_NEW: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -72,49 +85,60 @@ class JobStore:
         )
         return job_from_item(item["Item"]) if "Item" in item else None
 
+    def _transact(self, items: list[dict[str, Any]]) -> list[str] | None:
+        """Run one transaction: None once it committed, or each item's cancellation code when a
+        condition failed. Conflicts with another transaction are tried again; anything else that
+        cancels it is the table failing."""
+        for attempt in range(_CONFLICT_ATTEMPTS):
+            try:
+                self._db.transact_write_items(TransactItems=items)
+                return None
+            except self._cancelled as exc:
+                reasons = exc.response.get("CancellationReasons") or []
+                codes = [str(reason.get("Code") or "None") for reason in reasons]
+            if "TransactionConflict" not in codes:
+                if set(codes) <= {"None", _CONDITION_FAILED}:
+                    return codes
+                raise DependencyUnavailable("the jobs table", retry_after=1)
+            time.sleep((attempt + 1) * (10 + secrets.randbelow(40)) / 1000)  # jitter: they met once
+        raise DependencyUnavailable("the jobs table (busy)", retry_after=1)
+
     @translates_aws_errors
-    def create(self, job: Job, *, replace_pointer_of: str | None = None) -> str | None:
-        """Store a new job and point its content at it, atomically.
+    def create(
+        self, job: Job, *, cap: int | None = None, replace_pointer_of: str | None = None
+    ) -> str | None:
+        """Store a new job, point its content at it and count it as on its way, atomically.
 
         Returns None on success, or the id of the job that already holds the content pointer
         (an identical document queued or rendering: the caller answers with that job instead).
-        ``replace_pointer_of`` takes over a pointer whose job has finished.
+        ``replace_pointer_of`` takes over a pointer whose job has finished. With ``cap``, raises
+        :class:`TenantBacklogFull` when the tenant already has ``cap`` jobs on their way.
         """
         pointer = f"{POINTER_KEY_PREFIX}{job.tenant}#{job.content_key}"
-        if replace_pointer_of is None:
-            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
-        else:
+        condition = _NEW
+        if replace_pointer_of is not None:
             condition = {
                 "ConditionExpression": "job_id = :old",
                 "ExpressionAttributeValues": {":old": {"S": replace_pointer_of}},
             }
-        try:
-            self._db.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self.table,
-                            "Item": _item(
-                                {"pk": f"{JOB_KEY_PREFIX}{job.job_id}", **job.model_dump(mode="json")}
-                            ),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                    {
-                        "Put": {
-                            "TableName": self.table,
-                            "Item": _item(
-                                {"pk": pointer, "job_id": job.job_id, "expires_at": job.expires_at}
-                            ),
-                            **condition,
-                        }
-                    },
-                ]
-            )
-        except self._cancelled:
-            holder = self._get(pointer)
-            return str(holder["job_id"]) if holder else ""
-        return None
+        job_item = _item({"pk": f"{JOB_KEY_PREFIX}{job.job_id}", **job.model_dump(mode="json")})
+        pointer_item = _item({"pk": pointer, "job_id": job.job_id, "expires_at": job.expires_at})
+        codes = self._transact(
+            [
+                {"Put": {"TableName": self.table, "Item": job_item, **_NEW}},
+                {"Put": {"TableName": self.table, "Item": pointer_item, **condition}},
+                tickets.take(self.table, job, cap),
+            ]
+        )
+        if codes is None:
+            return None
+        holder = self._get(pointer)
+        current = str(holder["job_id"]) if holder else None
+        if current != replace_pointer_of:
+            return current or ""  # an identical job took the pointer: joining it is never refused
+        if cap is not None and codes[tickets.TAKE_INDEX :][:1] == [_CONDITION_FAILED]:
+            raise TenantBacklogFull(cap)
+        return current or ""
 
     @translates_aws_errors
     def pointer(self, tenant: str, content_key: str) -> str | None:
@@ -155,7 +179,8 @@ class JobStore:
         error: JobError | None = None,
         result: dict[str, int] | None = None,
     ) -> bool:
-        """Move an unfinished job to succeeded/failed and release its content pointer."""
+        """Move an unfinished job to succeeded/failed, give back its ticket and release its content
+        pointer; False if it was already finished (or is gone)."""
         values: dict[str, Any] = {
             ":status": status.value,
             ":now": iso(now()),
@@ -169,16 +194,17 @@ class JobStore:
         for name, value in (result or {}).items():
             values[f":{name}"] = value
             sets.append(f"{name} = :{name}")
-        try:
-            self._db.update_item(
-                TableName=self.table,
-                Key={"pk": {"S": f"{JOB_KEY_PREFIX}{job.job_id}"}},
-                UpdateExpression="SET " + ", ".join(sets),
-                ConditionExpression="attribute_exists(pk) AND NOT #s IN (:done1, :done2)",
-                ExpressionAttributeNames={"#s": "status", **({"#e": "error"} if error else {})},
-                ExpressionAttributeValues=_item(values),
-            )
-        except self._conditional:
+        update = {
+            "TableName": self.table,
+            "Key": {"pk": {"S": f"{JOB_KEY_PREFIX}{job.job_id}"}},
+            "UpdateExpression": "SET " + ", ".join(sets),
+            "ConditionExpression": "attribute_exists(pk) AND NOT #s IN (:done1, :done2)",
+            "ExpressionAttributeNames": {"#s": "status", **({"#e": "error"} if error else {})},
+            "ExpressionAttributeValues": _item(values),
+        }
+        # The ticket goes back in the same step the job leaves queued/rendering: only the attempt
+        # whose condition held gives it back, so a redelivery or a second repair cannot.
+        if self._transact([{"Update": update}, tickets.give_back(self.table, job)]) is not None:
             return False
         self._release_pointer(job)
         return True
@@ -244,6 +270,25 @@ class JobStore:
         return (str(held["job_id"]), str(held["request_hash"])) if held else None
 
     @translates_aws_errors
+    def held_tickets(self, tenant: str) -> list[Ticket]:
+        """The tickets ``tenant`` holds: one per job counted as on its way, oldest first."""
+        return tickets.parse_all(self._get(tickets.counter_pk(tenant)))
+
+    @translates_aws_errors
+    def drop_ticket(self, tenant: str, ticket: Ticket) -> None:
+        """Give back a ticket whose job is gone or finished (a count that drifted, put right)."""
+        with contextlib.suppress(self._conditional):
+            self._db.update_item(**tickets.drop(self.table, tenant, ticket))
+
+    @translates_aws_errors
     def delete(self, job: Job) -> None:
         self._release_pointer(job)
-        self._db.delete_item(TableName=self.table, Key={"pk": {"S": f"{JOB_KEY_PREFIX}{job.job_id}"}})
+        key = {"pk": {"S": f"{JOB_KEY_PREFIX}{job.job_id}"}}
+        if job.status not in ACTIVE:
+            self._db.delete_item(TableName=self.table, Key=key)  # finished jobs hold no ticket
+            return
+        # An erased job is off its way too: its ticket goes in the same step. Give-back is
+        # unconditional, so this also holds if the job finished meanwhile.
+        self._transact(
+            [{"Delete": {"TableName": self.table, "Key": key}}, tickets.give_back(self.table, job)]
+        )

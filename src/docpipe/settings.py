@@ -8,8 +8,9 @@ template sets is a field here and that every required field is set.
 from __future__ import annotations
 
 from functools import cache
+from typing import Self
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from docpipe import contract
@@ -42,6 +43,11 @@ class Settings(FormatSettings):
     render_timeout_seconds: float = Field(default=contract.RENDER_TIMEOUT_SECONDS, gt=0, le=600)
     max_backlog: int = Field(default=contract.MAX_BACKLOG, ge=1)
     """Submit answers 503 + Retry-After once this many jobs wait in the queue."""
+    max_tenant_backlog: int = Field(
+        default=contract.MAX_TENANT_BACKLOG, ge=1, le=contract.MAX_TENANT_BACKLOG_CEILING
+    )
+    """Submit answers 429 + Retry-After to a tenant with this many jobs on their way (queued or
+    rendering); at most ``max_backlog``, so one tenant alone cannot fill the shared backlog."""
     cache_ttl_seconds: int = Field(default=contract.CACHE_TTL_SECONDS, ge=1)
     stale_after_seconds: int = Field(default=contract.STALE_AFTER_SECONDS, ge=0)
     """A job still queued/rendering this long after its last change has been lost (its message
@@ -54,6 +60,15 @@ class Settings(FormatSettings):
     so clients and presigned links always speak to the region the stack was deployed to."""
     cors_origins: list[str] = Field(default_factory=list)
     """Browser origins allowed to call the API (a JSON list); empty answers no CORS at all."""
+
+    @model_validator(mode="after")
+    def _tenant_share_fits_the_backlog(self) -> Self:
+        if self.max_tenant_backlog > self.max_backlog:
+            tenant, shared = contract.ENV_MAX_TENANT_BACKLOG, contract.ENV_MAX_BACKLOG
+            raise ValueError(
+                f"{tenant} ({self.max_tenant_backlog}) may not exceed {shared} ({self.max_backlog})"
+            )
+        return self
 
 
 @cache

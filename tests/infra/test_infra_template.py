@@ -19,6 +19,7 @@ REQUIRED_ENVIRONMENT = {
     contract.ENV_MAX_RECEIVES: "3",
     contract.ENV_RENDER_TIMEOUT_SECONDS: "20",
     contract.ENV_MAX_BACKLOG: str(contract.MAX_BACKLOG),
+    contract.ENV_MAX_TENANT_BACKLOG: str(contract.MAX_TENANT_BACKLOG),
     contract.ENV_CACHE_TTL_SECONDS: "86400",
     contract.ENV_STALE_AFTER_SECONDS: "1440",
     contract.ENV_METRICS_NAMESPACE: "Docpipe",

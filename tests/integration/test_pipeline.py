@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import json
 import subprocess
+import time
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+from docpipe import contract
+from docpipe.api import create_app, status_router, submit_router
 from docpipe.cache import DocumentCache
-from docpipe.errors import DependencyUnavailable
-from docpipe.jobs import JobStatus, RenderMessage
+from docpipe.errors import DependencyUnavailable, TenantBacklogFull
+from docpipe.jobs import ACTIVE, JobError, JobStatus, RenderMessage, content_key
 from docpipe.pipeline import Pipeline
+from docpipe.tickets import Ticket
 from docpipe.usecases.results import Queued
+from docpipe.validation import validate_request
+from docpipe.workqueue import WorkQueue
 from docpipe_local.client import http_json
 from docpipe_local.render_worker import RenderWorker
 from docpipe_local.stack import DevStack
@@ -341,7 +350,7 @@ def test_dynamodb_down_answers_503_with_retry_after(stack: DevStack, sample_resu
         update={"aws_endpoint_url": f"http://127.0.0.1:{free_port()}"}
     )
     broken = Pipeline.from_clients(settings, make_clients(settings), cache=stack.pipeline.stores.cache)
-    app = create_app(submit_router(), status_router(), pipeline_factory=lambda: broken)
+    app = create_app(submit_router(), status_router(), pipeline_factory=lambda: broken, local_tenant="t")
     with TestClient(app) as client:
         response = client.post("/v1/documents", json=unique(sample_resume))
         assert response.status_code == 503
@@ -431,3 +440,196 @@ def test_the_failure_metric_follows_the_configured_namespace(
     ]
     assert [blob["_aws"]["CloudWatchMetrics"][0]["Namespace"] for blob in printed] == ["DocpipeElsewhere"]
     drain(worker)  # the job's message: a finished job, ignored
+
+
+# --- fair backlog: each tenant's share of it -------------------------------------------------------
+
+
+def capped(stack: DevStack, cap: int, **changes: Any) -> Pipeline:
+    """The stack's use cases with at most ``cap`` jobs of one tenant on their way."""
+    settings = stack.pipeline.settings.model_copy(update={"max_tenant_backlog": cap, **changes})
+    return with_stores(stack.pipeline, settings=settings)
+
+
+@contextlib.contextmanager
+def as_tenant(pipeline: Pipeline, tenant: str) -> Iterator[TestClient]:
+    """The real app (both routers) over ``pipeline``, every request filed under ``tenant``."""
+    app = create_app(submit_router(), status_router(), pipeline_factory=lambda: pipeline, local_tenant=tenant)
+    with TestClient(app) as client:
+        yield client
+
+
+def fresh_tenant() -> str:
+    return f"tenant-{uuid.uuid4().hex[:12]}"
+
+
+def counted(stack: DevStack, tenant: str) -> set[str]:
+    """The jobs ``tenant``'s counter item holds tickets for, read from the table itself."""
+    item = stack.pipeline.stores.jobs.client.get_item(
+        TableName=stack.pipeline.settings.jobs_table,
+        Key={"pk": {"S": f"{contract.TENANT_KEY_PREFIX}{tenant}"}},
+        ConsistentRead=True,
+    ).get("Item", {})
+    parsed = (Ticket.parse(text) for text in item.get("tickets", {}).get("SS", []))
+    return {ticket.job_id for ticket in parsed if ticket is not None}
+
+
+def on_their_way(stack: DevStack, job_ids: list[str]) -> set[str]:
+    """Which of ``job_ids`` are queued or rendering, read from the table."""
+    jobs = (stack.pipeline.stores.jobs.get(job_id) for job_id in job_ids)
+    return {job.job_id for job in jobs if job is not None and job.status in ACTIVE}
+
+
+def test_a_tenant_at_its_cap_gets_429_while_other_tenants_are_accepted(
+    stack: DevStack, worker: RenderWorker, sample_resume: dict[str, Any]
+) -> None:
+    pipeline = capped(stack, 2)
+    a, b = fresh_tenant(), fresh_tenant()
+    rendered, first, second, more = (unique(sample_resume) for _ in range(4))
+    with as_tenant(pipeline, a) as client_a, as_tenant(pipeline, b) as client_b:
+        done = client_a.post("/v1/documents", json=rendered).json()["job_id"]
+        drain(worker)
+        queued = [client_a.post("/v1/documents", json=doc) for doc in (first, second)]
+        assert [response.status_code for response in queued] == [202, 202]
+        ids = [response.json()["job_id"] for response in queued]
+        assert counted(stack, a) == set(ids)
+
+        refused = client_a.post("/v1/documents", json=more)
+        assert refused.status_code == 429
+        assert int(refused.headers["Retry-After"]) > 0
+        error = refused.json()["error"]
+        assert error["code"] == "tenant_backlog_full"
+        assert "2 of your documents are already waiting" in error["message"]
+        assert error["request_id"]
+        # Refused before anything was stored: no ticket, no content pointer.
+        assert counted(stack, a) == set(ids)
+        key = content_key(validate_request(more), a)
+        assert stack.pipeline.stores.jobs.pointer(a, key) is None
+
+        # What adds no work is still answered: a cached document, and one already on its way.
+        hit = client_a.post("/v1/documents", json=rendered)
+        assert (hit.status_code, hit.json()["job_id"]) == (200, done)
+        joined = client_a.post("/v1/documents", json=first)
+        assert (joined.status_code, joined.json()["job_id"]) == (202, ids[0])
+        # Another tenant is not held back by A's backlog.
+        other = client_b.post("/v1/documents", json=more)
+        assert other.status_code == 202
+        assert counted(stack, b) == {other.json()["job_id"]}
+
+        drain(worker)  # A's documents render: their tickets go back
+        assert counted(stack, a) == counted(stack, b) == set()
+        again = client_a.post("/v1/documents", json=more)
+        assert again.status_code == 202
+        drain(worker)
+
+
+def test_the_shared_backlog_still_answers_503_overloaded(
+    stack: DevStack, worker: RenderWorker, sample_resume: dict[str, Any]
+) -> None:
+    real = stack.pipeline
+    queue = WorkQueue(real.stores.queue.client, real.settings.queue_url, depth_ttl=0)
+    strict = with_stores(capped(stack, 1, max_backlog=1), queue=queue)
+    real.submit(json.dumps(unique(sample_resume)).encode(), fresh_tenant())  # one message waiting
+    tenant = fresh_tenant()
+    with as_tenant(strict, tenant) as client:
+        response = client.post("/v1/documents", json=unique(sample_resume))
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "overloaded"
+    assert int(response.headers["Retry-After"]) > 0
+    assert counted(stack, tenant) == set()
+    drain(worker)
+
+
+def test_a_ticket_goes_back_once_whatever_finishes_the_job(
+    stack: DevStack, worker: RenderWorker, sample_resume: dict[str, Any]
+) -> None:
+    """Render, a redelivery of its message, a late attempt, two repairs and an erasure: each job's
+    ticket goes back exactly once, so the count is always the jobs on their way (never below)."""
+    pipeline, tenant, jobs = capped(stack, 2), fresh_tenant(), stack.pipeline.stores.jobs
+    ids = [pipeline.submit(json.dumps(unique(sample_resume)).encode(), tenant).job_id for _ in range(2)]
+    first, second = ids
+
+    def assert_counted() -> None:
+        assert counted(stack, tenant) == on_their_way(stack, ids)
+
+    message = RenderMessage(job_id=first, tenant=tenant)
+    pipeline.render(message, receive_count=1)
+    assert counted(stack, tenant) == {second}
+    pipeline.render(message, receive_count=2)  # SQS delivers it again
+    finished = jobs.get(first)
+    assert finished is not None
+    lost = JobError(code="internal_error", message="a late attempt")
+    assert not jobs.finish(finished, JobStatus.FAILED, error=lost)  # an attempt that outlived the first
+    assert_counted()
+
+    impatient = with_stores(
+        pipeline, settings=pipeline.settings.model_copy(update={"stale_after_seconds": 0})
+    )
+    for _ in range(2):
+        assert impatient.status(second, tenant).job.status is JobStatus.FAILED  # repaired, then seen again
+    assert counted(stack, tenant) == set()
+    assert_counted()
+
+    ids += [pipeline.submit(json.dumps(unique(sample_resume)).encode(), tenant).job_id for _ in range(2)]
+    assert counted(stack, tenant) == set(ids[2:])  # the full cap again, not one more
+    with pytest.raises(TenantBacklogFull):
+        pipeline.submit(json.dumps(unique(sample_resume)).encode(), tenant)
+    pipeline.erase(ids[2], tenant)  # erasing a job on its way gives its ticket back
+    assert counted(stack, tenant) == {ids[3]}
+    drain(worker)
+    assert counted(stack, tenant) == set()
+    assert_counted()
+
+
+def test_a_ticket_that_outlived_its_job_is_given_back(
+    stack: DevStack, worker: RenderWorker, sample_resume: dict[str, Any]
+) -> None:
+    """A lost job nobody looked at until DynamoDB's TTL deleted it leaves its ticket behind; the
+    tenant is not refused for good: a refusal first checks the tenant's old tickets."""
+    pipeline, tenant = capped(stack, 2), fresh_tenant()
+    settings, jobs = stack.pipeline.settings, stack.pipeline.stores.jobs
+    gone, kept = (
+        pipeline.submit(json.dumps(unique(sample_resume)).encode(), tenant).job_id for _ in range(2)
+    )
+    job = jobs.get(gone)
+    assert job is not None
+    # What the TTL leaves of a job created eight days ago: its ticket, and nothing else.
+    counter = {"pk": {"S": f"{contract.TENANT_KEY_PREFIX}{tenant}"}}
+    week_ago = Ticket(issued_at=int(time.time()) - 8 * 86_400, job_id=gone)
+    for expression, ticket in (("DELETE tickets :t", Ticket.of(job)), ("ADD tickets :t", week_ago)):
+        jobs.client.update_item(
+            TableName=settings.jobs_table,
+            Key=counter,
+            UpdateExpression=expression,
+            ExpressionAttributeValues={":t": {"SS": [str(ticket)]}},
+        )
+    jobs.client.delete_item(TableName=settings.jobs_table, Key={"pk": {"S": f"job#{gone}"}})
+    assert counted(stack, tenant) == {gone, kept}
+
+    answer = pipeline.submit(json.dumps(unique(sample_resume)).encode(), tenant)
+    assert isinstance(answer, Queued)
+    assert counted(stack, tenant) == {kept, answer.job_id}
+    still = jobs.get(kept)
+    assert still is not None
+    assert still.status is JobStatus.QUEUED  # a young job on its way is left alone
+    drain(worker)
+
+
+def test_joining_an_identical_job_is_never_refused_even_at_the_cap(
+    stack: DevStack, worker: RenderWorker, sample_resume: dict[str, Any]
+) -> None:
+    """Two identical submits racing past the pointer check: the one that loses joins the winner's job
+    (the store answers with it), however full the tenant's backlog is."""
+    pipeline, tenant, jobs = capped(stack, 1), fresh_tenant(), stack.pipeline.stores.jobs
+    winner = pipeline.submit(json.dumps(unique(sample_resume)).encode(), tenant).job_id
+    job = jobs.get(winner)
+    assert job is not None
+    twin = job.model_copy(update={"job_id": uuid.uuid4().hex, "request_key": f"{job.request_key}.twin"})
+    assert jobs.create(twin, cap=1) == winner
+    other = twin.model_copy(update={"content_key": uuid.uuid4().hex})
+    with pytest.raises(TenantBacklogFull):
+        jobs.create(other, cap=1)
+    assert counted(stack, tenant) == {winner}
+    assert jobs.get(twin.job_id) is None
+    assert jobs.get(other.job_id) is None
+    drain(worker)

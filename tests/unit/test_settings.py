@@ -41,3 +41,41 @@ def test_without_the_setting_formats_live_in_the_user_cache(
     assert formats.default_directory() == tmp_path / "docpipe" / "formats"
     monkeypatch.setenv(contract.ENV_FORMAT_DIR, "")  # empty means unset
     assert formats.default_directory() == tmp_path / "docpipe" / "formats"
+
+
+def _settings(monkeypatch: pytest.MonkeyPatch, **variables: str) -> Settings:
+    for name, value in {
+        contract.ENV_BUCKET: "docpipe-test",
+        contract.ENV_JOBS_TABLE: "jobs",
+        contract.ENV_QUEUE_URL: "http://queue",
+        "AWS_REGION": "eu-west-1",
+        **variables,
+    }.items():
+        monkeypatch.setenv(name, value)
+    return Settings()
+
+
+def test_one_tenant_gets_a_share_of_the_backlog_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(contract.ENV_MAX_BACKLOG, raising=False)
+    monkeypatch.delenv(contract.ENV_MAX_TENANT_BACKLOG, raising=False)
+    settings = _settings(monkeypatch)
+    assert settings.max_tenant_backlog == contract.MAX_TENANT_BACKLOG
+    assert settings.max_tenant_backlog < settings.max_backlog
+
+
+@pytest.mark.parametrize(
+    ("tenant", "shared"),
+    [("2001", "2000"), ("201", "200"), (str(contract.MAX_TENANT_BACKLOG_CEILING + 1), "10000000")],
+)
+def test_a_tenant_share_beyond_the_backlog_or_the_item_size_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tenant: str, shared: str
+) -> None:
+    with pytest.raises(ValueError, match=r"MAX_TENANT_BACKLOG|less than or equal"):
+        _settings(monkeypatch, **{contract.ENV_MAX_TENANT_BACKLOG: tenant, contract.ENV_MAX_BACKLOG: shared})
+
+
+def test_the_default_tenant_share_needs_a_backlog_at_least_as_large(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(contract.ENV_MAX_TENANT_BACKLOG, raising=False)
+    with pytest.raises(ValueError, match=contract.ENV_MAX_BACKLOG):
+        _settings(monkeypatch, **{contract.ENV_MAX_BACKLOG: "50"})
+    assert _settings(monkeypatch, **{contract.ENV_MAX_BACKLOG: "50", contract.ENV_MAX_TENANT_BACKLOG: "50"})

@@ -19,6 +19,7 @@ from docpipe.errors import (
     ErrorDetail,
     InvalidDocument,
     NotFound,
+    TenantBacklogFull,
     UnknownTemplate,
 )
 from docpipe.observability import logger
@@ -32,6 +33,15 @@ class UnsupportedMediaType(DocpipeError):
         super().__init__(f"send the document as application/json or application/yaml (got {got!r})")
 
 
+class NoTenant(DocpipeError):
+    """No API key identified the request, so it belongs to no tenant: never a shared default."""
+
+    code = "forbidden"
+
+    def __init__(self) -> None:
+        super().__init__("no API key identified this request: send it with the x-api-key header")
+
+
 # Most specific first: the first match decides.
 STATUS_CODES: dict[type[DocpipeError], int] = {
     DocumentTooLarge: 413,
@@ -39,8 +49,10 @@ STATUS_CODES: dict[type[DocpipeError], int] = {
     InvalidDocument: 422,
     NotFound: 404,
     Conflict: 409,
+    TenantBacklogFull: 429,
     DependencyUnavailable: 503,
     UnsupportedMediaType: 415,
+    NoTenant: 403,
 }
 
 
@@ -72,6 +84,9 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, DependencyUnavailable):
         response.headers["Retry-After"] = str(exc.retry_after)
         logger.warning("dependency unavailable", extra={"error_code": exc.code})
+    elif isinstance(exc, TenantBacklogFull):
+        response.headers["Retry-After"] = str(exc.retry_after)
+        logger.info("tenant backlog full", extra={"error_code": exc.code})
     return response
 
 

@@ -94,6 +94,7 @@ _ERRORS = {
     413: "request body over 256 KiB",
     415: "not sent as application/json or application/yaml",
     422: "invalid request: every problem, with its path (the body is this error, never FastAPI's own)",
+    429: "this API key already has its share of the render backlog on its way: retry after Retry-After seconds",
     503: "a dependency is down or the render backlog is full: retry after Retry-After seconds",
 }
 
@@ -103,8 +104,8 @@ def answers(*codes: int) -> dict[int | str, dict[str, Any]]:
     documented: dict[int | str, dict[str, Any]] = {
         code: {"model": ErrorResponse, "description": _ERRORS[code]} for code in codes
     }
-    if 503 in documented:
-        documented[503]["headers"] = {
+    for code in {429, 503} & documented.keys():
+        documented[code]["headers"] = {
             "Retry-After": {"required": True, "schema": {"type": "integer"}, "description": "seconds"}
         }
     return documented
@@ -197,5 +198,5 @@ SUBMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
         "description": "with Accept: application/pdf, the document is ready: Location is its link",
         "headers": _LOCATION,
     },
-    **answers(404, 409, 413, 415, 422, 503),
+    **answers(404, 409, 413, 415, 422, 429, 503),
 }

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 
 from docpipe import contract, validation
-from docpipe.errors import DependencyUnavailable, Overloaded
+from docpipe.errors import DependencyUnavailable, Overloaded, TenantBacklogFull
 from docpipe.jobs import (
     ACTIVE,
     Job,
@@ -104,6 +104,9 @@ class SubmitDocument:
             winner = self._record(job)
             if winner is not None:
                 return _queued(winner)  # lost the race to an identical submit
+        except TenantBacklogFull:
+            metrics.add_metric(name="RejectedTenantBacklog", unit="Count", value=1)
+            raise  # refused in the transaction itself: nothing was written
         except Exception:
             self._abandon(job, "could not record the job")  # it may have been written after all
             raise
@@ -123,15 +126,35 @@ class SubmitDocument:
 
     def _record(self, job: Job) -> Job | None:
         """Store ``job`` and point its content at it; the identical job already active, if one won."""
-        holder = self.stores.jobs.create(job)
+        holder = self._create(job)
         if holder is None:
             return None
         existing = self.repair(self.stores.jobs.get(holder)) if holder else None
         if existing is not None and existing.status in ACTIVE:
             return existing
-        if self.stores.jobs.create(job, replace_pointer_of=holder) is not None:
+        if self._create(job, replace_pointer_of=holder) is not None:
             raise DependencyUnavailable("the jobs table (concurrent update)", retry_after=1)
         return None
+
+    def _create(self, job: Job, replace_pointer_of: str | None = None) -> str | None:
+        """``JobStore.create`` within the tenant's cap. A refusal is checked once against the jobs its
+        tickets stand for, so a count that drifted (a lost job's ticket) never refuses for good."""
+        cap = self.settings.max_tenant_backlog
+        try:
+            return self.stores.jobs.create(job, cap=cap, replace_pointer_of=replace_pointer_of)
+        except TenantBacklogFull:
+            if not self._reclaimed(job.tenant):
+                raise
+        return self.stores.jobs.create(job, cap=cap, replace_pointer_of=replace_pointer_of)
+
+    def _reclaimed(self, tenant: str) -> bool:
+        """Whether any of ``tenant``'s tickets were given back. Best effort: failing to check answers
+        the refusal (429), not a 503."""
+        try:
+            return self.repair.reclaim(tenant) > 0
+        except DependencyUnavailable as exc:
+            logger.warning("could not check a tenant's tickets", extra={"error": type(exc).__name__})
+            return False
 
     def _abandon(self, job: Job, message: str) -> None:
         """Close a job whose submit is failing (the client gets 503 and retries). Best effort: the

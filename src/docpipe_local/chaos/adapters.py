@@ -94,6 +94,8 @@ class ChaosJobs(_Adapter):
             "delete",
             "hold_document",
             "release_document",
+            "held_tickets",
+            "drop_ticket",
         }
     )
 

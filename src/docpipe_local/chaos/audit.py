@@ -6,10 +6,16 @@ import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from boto3.dynamodb.types import TypeDeserializer
+
 from docpipe.aws import AwsClients
+from docpipe.contract import JOB_KEY_PREFIX, TENANT_KEY_PREFIX
 from docpipe.jobs import ACTIVE, Job, JobStatus
 from docpipe.jobstore import job_from_item
 from docpipe.settings import Settings
+from docpipe.tickets import parse_all
+
+_deserializer = TypeDeserializer()
 
 
 @dataclass
@@ -31,6 +37,10 @@ class Audit:
     stray_documents: list[str] = field(default_factory=list)
     """Documents whose jobs all failed (an upload that happened before its attempt died): not orphans,
     they expire with the retention period, but worth knowing about."""
+    tickets: dict[str, set[str]] = field(default_factory=dict)
+    """Each tenant's tickets (``tenant#`` items): the ids of the jobs counted as on their way."""
+    miscounted: list[str] = field(default_factory=list)
+    """Tenants whose tickets are not exactly their jobs on their way (the per-tenant backlog count)."""
 
     @property
     def duplicates(self) -> int:
@@ -42,6 +52,7 @@ class Audit:
         found += [f"jobs {a} and {b} rendered the same content at once" for a, b in self.overlapping_jobs]
         found += [f"job {j} failed without a reason" for j in self.unexplained_failures]
         found += [f"job {j} succeeded but its document is gone" for j in self.missing_documents]
+        found += [f"tenant {t}: tickets are not its jobs on their way" for t in self.miscounted]
         if not allow_unfinished:
             found += [f"job {j} never finished" for j in self.unfinished]
         return found
@@ -49,23 +60,31 @@ class Audit:
 
 def audit(clients: AwsClients, settings: Settings) -> Audit:
     """Read the whole bucket and jobs table (small, local) and check the invariants."""
-    report = Audit(jobs=_jobs(clients, settings), objects=_objects(clients, settings))
+    jobs, held = _items(clients, settings)
+    report = Audit(jobs=jobs, objects=_objects(clients, settings), tickets=held)
     _check_objects(report)
     _check_jobs(report)
+    _check_tickets(report)
     return report
 
 
-def _jobs(clients: AwsClients, settings: Settings) -> dict[str, Job]:
+def _items(clients: AwsClients, settings: Settings) -> tuple[dict[str, Job], dict[str, set[str]]]:
+    """The jobs by id, and each tenant's tickets as job ids."""
     jobs: dict[str, Job] = {}
+    held: dict[str, set[str]] = {}
     pages = clients.dynamodb.get_paginator("scan").paginate(
         TableName=settings.jobs_table, ConsistentRead=True
     )
     for page in pages:
         for item in page["Items"]:
-            if item["pk"]["S"].startswith("job#"):
+            pk = item["pk"]["S"]
+            if pk.startswith(JOB_KEY_PREFIX):
                 job = job_from_item(item)
                 jobs[job.job_id] = job
-    return jobs
+            elif pk.startswith(TENANT_KEY_PREFIX):
+                plain = {name: _deserializer.deserialize(value) for name, value in item.items()}
+                held[pk.removeprefix(TENANT_KEY_PREFIX)] = {t.job_id for t in parse_all(plain)}
+    return jobs, held
 
 
 def _objects(clients: AwsClients, settings: Settings) -> list[str]:
@@ -94,6 +113,18 @@ def _check_objects(report: Audit) -> None:
             elif all(job.status is JobStatus.FAILED for job in owners):
                 report.stray_documents.append(key)
     report.duplicate_documents = sorted(stem for stem, count in stems.items() if count > 1)
+
+
+def _check_tickets(report: Audit) -> None:
+    """Every tenant holds exactly one ticket per job of its own on its way: the count the per-tenant
+    backlog cap reads neither lost a job nor kept one that finished."""
+    on_their_way: dict[str, set[str]] = defaultdict(set)
+    for job in report.jobs.values():
+        if job.status in ACTIVE:
+            on_their_way[job.tenant].add(job.job_id)
+    for tenant in sorted(set(on_their_way) | set(report.tickets)):
+        if on_their_way.get(tenant, set()) != report.tickets.get(tenant, set()):
+            report.miscounted.append(tenant)
 
 
 def _check_jobs(report: Audit) -> None:
