@@ -42,7 +42,7 @@ class Pipeline:
             stores=stores,
             submit=SubmitDocument(stores, settings, repair=repair, idempotency=Idempotency(stores, settings)),
             status=GetJob(stores, settings, repair=repair),
-            erase=EraseJob(stores),
+            erase=EraseJob(stores, settings),
             render=RenderJob(stores, settings, renderer or default_renderer(settings)),
         )
 

@@ -42,6 +42,10 @@ class MetricsPerRequest:
             self.metrics.flush_metrics()
 
 
+LOCAL_TENANT = "local"
+"""The tenant of local requests without an x-api-key header (each key is a tenant of its own)."""
+
+
 def local_app(pipeline_factory: Callable[[], Any]) -> Any:
     """The submit and status routers on one app, as the local stack serves them."""
     from docpipe.api import create_app, status_router, submit_router
@@ -51,6 +55,7 @@ def local_app(pipeline_factory: Callable[[], Any]) -> Any:
         submit_router(),
         status_router(),
         pipeline_factory=pipeline_factory,
+        local_tenant=LOCAL_TENANT,
         cors_origins=get_settings().cors_origins,
     )
     return MetricsPerRequest(app)

@@ -6,6 +6,7 @@ import contextlib
 import signal
 import threading
 
+from docpipe_local.api_server import LOCAL_TENANT
 from docpipe_local.stack import DevStack
 
 
@@ -28,6 +29,10 @@ def run_dev(*, host: str, port: int, workers: int, api_processes: int, verbose: 
         api = f"{api_processes} processes" if api_processes else "in-process"
         print(f"docpipe local stack: {stack.url}  (API docs: {stack.url}/docs)", flush=True)
         print(f"  API: {api}; render workers: {workers}", flush=True)
+        print(
+            f"  tenants: one per x-api-key header; requests without one are tenant {LOCAL_TENANT!r}",
+            flush=True,
+        )
         print(f"  moto (S3, SQS, DynamoDB): {stack.environment['DOCPIPE_AWS_ENDPOINT_URL']}", flush=True)
         print(f"  redis: {stack.environment['DOCPIPE_REDIS_URL']}    Ctrl-C stops everything.", flush=True)
         stopped.wait()

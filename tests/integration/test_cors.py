@@ -165,7 +165,11 @@ class _FailingPipeline:
 def app_client(error: Exception) -> TestClient:
     pipeline: Any = _FailingPipeline(error)
     app = create_app(
-        submit_router(), status_router(), pipeline_factory=lambda: pipeline, cors_origins=[ALLOWED]
+        submit_router(),
+        status_router(),
+        pipeline_factory=lambda: pipeline,
+        local_tenant="t",
+        cors_origins=[ALLOWED],
     )
     return TestClient(app, raise_server_exceptions=False)
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import resource
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -177,3 +178,23 @@ def test_what_was_not_placed_is_reported_in_every_answer(
     refused = post(stack, json.dumps(strict).encode(), JSON)
     assert refused.status_code == 422
     assert [d["path"] for d in refused.json()["error"]["details"]] == expected
+
+
+def test_an_endless_upload_is_refused_without_being_held(stack: DevStack) -> None:
+    """A 300 MB chunked body with no declared length: 413, and the server (uvicorn in this process)
+    never holds it: its peak memory grows by far less than the body. Reading it whole first grew the
+    API process by 610 MB."""
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+    def upload() -> Iterator[bytes]:
+        for _ in range(300 * 16):
+            yield b" " * (64 * 1024)
+
+    try:
+        response = httpx.post(f"{stack.url}/v1/documents", content=upload(), headers=JSON, timeout=120)
+        assert response.status_code == 413
+        assert response.json()["error"]["code"] == "too_large"
+    except httpx.TransportError:
+        pass  # the server answered and closed while the client was still writing: also a refusal
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - peak_before
+    assert grown < 100 * 1024 * 1024, f"peak memory grew by {grown:,} bytes"

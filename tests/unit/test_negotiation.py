@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+
 import pytest
 
 from docpipe import contract
 from docpipe.api.errors import UnsupportedMediaType
-from docpipe.api.negotiation import body_format, wait_seconds, wants_pdf
+from docpipe.api.negotiation import body_format, read_limited, wait_seconds, wants_pdf
+from docpipe.errors import DocumentTooLarge
+from docpipe.limits import MAX_REQUEST_BYTES
 
 
 @pytest.mark.parametrize(
@@ -77,3 +82,44 @@ def test_the_cap_stays_inside_api_gateways_limit() -> None:
 )
 def test_accept(accept: str | None, pdf: bool) -> None:
     assert wants_pdf(accept) is pdf
+
+
+# --- the body, read no further than the limit ---------------------------------------------------------
+
+
+class Chunks:
+    """An upload arriving in chunks, counting how much of it the server pulled."""
+
+    def __init__(self, total: int, size: int = 64 * 1024) -> None:
+        self.total, self.size, self.pulled = total, size, 0
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        while self.pulled < self.total:
+            chunk = b"x" * min(self.size, self.total - self.pulled)
+            self.pulled += len(chunk)
+            yield chunk
+
+
+def read(content_length: str | None, chunks: Chunks) -> bytes:
+    return asyncio.run(read_limited(content_length, aiter(chunks)))
+
+
+def test_a_chunked_upload_is_cut_off_at_the_limit_not_read_whole() -> None:
+    upload = Chunks(300 * 1024 * 1024)  # the 300 MB POST that once grew the API by 610 MB
+    with pytest.raises(DocumentTooLarge, match="limit is 262,144 bytes"):
+        read(None, upload)
+    assert upload.pulled <= MAX_REQUEST_BYTES + upload.size
+
+
+def test_a_declared_length_over_the_limit_is_refused_before_reading() -> None:
+    upload = Chunks(MAX_REQUEST_BYTES + 1)
+    with pytest.raises(DocumentTooLarge, match=f"{MAX_REQUEST_BYTES + 1:,} bytes"):
+        read(str(MAX_REQUEST_BYTES + 1), upload)
+    assert upload.pulled == 0
+
+
+@pytest.mark.parametrize("declared", [None, "12", "nonsense", str(MAX_REQUEST_BYTES)])
+def test_a_body_within_the_limit_is_read_whole(declared: str | None) -> None:
+    """A declared length is a hint for refusing early, never trusted to stop reading short."""
+    upload = Chunks(MAX_REQUEST_BYTES, size=1000)
+    assert len(read(declared, upload)) == MAX_REQUEST_BYTES

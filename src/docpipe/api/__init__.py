@@ -61,10 +61,14 @@ class _App(FastAPI):
 def create_app(
     *routers: APIRouter,
     pipeline_factory: PipelineFactory = default_pipeline,
-    local_tenant: str = "local",
+    local_tenant: str | None = None,
     cors_origins: Sequence[str] = (),
 ) -> FastAPI:
     """The app over ``routers``, calling the use cases of ``pipeline_factory()``.
+
+    ``local_tenant``: outside Lambda, the tenant of requests without an ``x-api-key`` (the local stack
+    passes ``local``); None, such requests are refused. In Lambda the tenant is always API Gateway's
+    API key id.
 
     ``cors_origins``: browser origins whose answers carry CORS headers (the handlers and the local
     stack pass ``Settings.cors_origins``); none, no CORS headers at all.

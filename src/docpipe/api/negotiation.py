@@ -5,10 +5,13 @@ willing to wait for the document (``Prefer: wait=N``, RFC 7240) and whether it w
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from typing import Literal
 
 from docpipe import contract
 from docpipe.api.errors import UnsupportedMediaType
+from docpipe.errors import DocumentTooLarge, ErrorDetail
+from docpipe.limits import MAX_REQUEST_BYTES
 
 BodyFormat = Literal["json", "yaml"]
 
@@ -65,3 +68,24 @@ def _quality(params: list[str]) -> float:
             except ValueError:
                 return 0.0
     return 1.0
+
+
+async def read_limited(content_length: str | None, chunks: AsyncIterator[bytes]) -> bytes:
+    """The body, read no further than the limit: a declared length over it is refused before a byte
+    is read, and a chunked body as soon as it passes it (never held whole first, whatever its size).
+    In Lambda the body arrives whole in the event (API Gateway caps it at 10 MB); the limit holds there
+    too."""
+    declared = content_length.strip() if content_length else ""
+    if declared.isdigit() and int(declared) > MAX_REQUEST_BYTES:
+        raise _too_large(f"the request is {int(declared):,} bytes")
+    body = bytearray()
+    async for chunk in chunks:
+        body += chunk
+        if len(body) > MAX_REQUEST_BYTES:
+            raise _too_large("the request is larger than that")
+    return bytes(body)
+
+
+def _too_large(what: str) -> DocumentTooLarge:
+    message = f"{what}; the limit is {MAX_REQUEST_BYTES:,} bytes"
+    return DocumentTooLarge(message, [ErrorDetail("", message)])

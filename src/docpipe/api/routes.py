@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from docpipe.api.answers import (
     see_other,
     warnings_body,
 )
+from docpipe.api.errors import NoTenant
 from docpipe.api.openapi import (
     REQUEST_BODY,
     SUBMIT_OPERATION,
@@ -42,12 +44,21 @@ PipelineFactory = Callable[[], Pipeline]
 
 
 def tenant_of(request: Request) -> str:
-    """The API key id in AWS (API Gateway sets it); the configured local tenant otherwise."""
-    event = request.scope.get("aws.event") or {}
-    key_id = ((event.get("requestContext") or {}).get("identity") or {}).get("apiKeyId")
-    if key_id and _TENANT.match(key_id):
-        return str(key_id)
-    return str(request.app.state.local_tenant)
+    """Whose request this is. In AWS: the id of the API key API Gateway checked. Locally: the tenant the
+    local stack was started with, or one of its own for each ``x-api-key`` a client sends (so two local
+    clients are kept apart as two keys are in AWS). Anything else has no tenant and is refused (403):
+    a request is never filed under a shared default."""
+    event = request.scope.get("aws.event")
+    if event is not None:
+        key_id = ((event.get("requestContext") or {}).get("identity") or {}).get("apiKeyId")
+        if key_id and _TENANT.match(str(key_id)):
+            return str(key_id)
+        raise NoTenant()
+    local: str | None = request.app.state.local_tenant
+    if local is None:
+        raise NoTenant()
+    key = request.headers.get("x-api-key")
+    return f"key-{hashlib.sha256(key.encode()).hexdigest()[:16]}" if key else local
 
 
 async def _pipeline(request: Request) -> Pipeline:
@@ -64,7 +75,8 @@ class DocumentBody:
 
 async def _document_body(request: Request) -> DocumentBody:
     body_format = negotiation.body_format(request.headers.get("content-type", ""))
-    return DocumentBody(raw=await request.body(), yaml=body_format == "yaml")
+    raw = await negotiation.read_limited(request.headers.get("content-length"), request.stream())
+    return DocumentBody(raw=raw, yaml=body_format == "yaml")
 
 
 PipelineDep = Annotated[Pipeline, Depends(_pipeline)]
