@@ -23,6 +23,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from docpipe import addresses
 from docpipe.dates import FORMS, SCHEMA_PATTERN, PartialDate, is_iso, parse_partial_date
 from docpipe.limits import MAX_LIST_ITEMS, MAX_NAME_CHARS, MAX_STRING_CHARS, MAX_URL_CHARS
 
@@ -32,7 +33,8 @@ from docpipe.limits import MAX_LIST_ITEMS, MAX_NAME_CHARS, MAX_STRING_CHARS, MAX
 UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
 
 
-def _check_characters(value: str) -> str:
+def check_characters(value: str) -> str:
+    """``value``, or ValueError naming the characters of it that cannot be printed."""
     bad = sorted(set(UNPRINTABLE.findall(value)))
     if bad:
         names = ", ".join(f"U+{ord(ch):04X}" for ch in bad)
@@ -44,38 +46,21 @@ def _text_type(max_length: int, min_length: int = 0) -> StringConstraints:
     return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
 
 
-Text = Annotated[str, _text_type(MAX_STRING_CHARS), AfterValidator(_check_characters)]
-ShortText = Annotated[str, _text_type(MAX_NAME_CHARS), AfterValidator(_check_characters)]
-RequiredText = Annotated[str, _text_type(MAX_NAME_CHARS, min_length=1), AfterValidator(_check_characters)]
+Text = Annotated[str, _text_type(MAX_STRING_CHARS), AfterValidator(check_characters)]
+ShortText = Annotated[str, _text_type(MAX_NAME_CHARS), AfterValidator(check_characters)]
+RequiredText = Annotated[str, _text_type(MAX_NAME_CHARS, min_length=1), AfterValidator(check_characters)]
 T = TypeVar("T")
 Items = Annotated[list[T], Field(max_length=MAX_LIST_ITEMS)]
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-_SCHEMES = ("http://", "https://", "mailto:")
-
-
-def _check_email(value: str) -> str:
-    if not _EMAIL.match(value):
-        raise ValueError("is not an email address (expected name@example.com)")
-    return value
-
-
-def _check_url(value: str) -> str:
-    if any(ch.isspace() for ch in value):
-        raise ValueError("must not contain spaces")
-    lowered = value.lower()
-    if ":" in lowered.split("/")[0] and not lowered.startswith(_SCHEMES):
-        raise ValueError("must be a web address (http or https) or a mailto: link")
-    return value
-
-
-Email = Annotated[ShortText, AfterValidator(_check_email)]
+Email = Annotated[ShortText, AfterValidator(addresses.check_email)]
+"""One mailbox (addresses.py): what becomes its ``mailto:`` link can carry no header or query."""
 Url = Annotated[
     str,
     _text_type(MAX_URL_CHARS, min_length=1),
-    AfterValidator(_check_characters),
-    AfterValidator(_check_url),
+    AfterValidator(check_characters),
+    AfterValidator(addresses.check_link),
 ]
+"""A web address, a bare host, or a ``mailto:`` link to one mailbox (addresses.py)."""
 
 
 def as_list(value: Any) -> Any:
@@ -127,7 +112,7 @@ def _letter_date(value: Any) -> PartialDate | str:
         raise ValueError("must be a date (2021-03-09) or the date as text (March 9, 2021)")
     if is_iso(value):
         return parse_partial_date(value)
-    text = _check_characters(value.strip())
+    text = check_characters(value.strip())
     if not text:
         raise ValueError("must not be empty")
     if len(text) > MAX_NAME_CHARS:

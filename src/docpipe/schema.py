@@ -166,9 +166,10 @@ class Resume(Model):
     @model_validator(mode="before")
     @classmethod
     def _accept_other_shapes(cls, data: Any, info: ValidationInfo) -> Any:
-        # JSON Resume (jsonresume.org v1) is recognised by its top-level "basics" object.
-        if isinstance(data, dict) and "basics" in data:
-            return jsonresume.to_docpipe(data)
+        # JSON Resume (jsonresume.org v1) is recognised by its top-level "basics" object; its unknown
+        # sections are gathered like ours, and its errors name its own paths (jsonresume.read).
+        if jsonresume.recognised(data):
+            return jsonresume.read(data, info)
         data = aliases.resume(data)  # other names people use for our fields (summary, skills, ...)
         return extras.gather(data, info)  # unknown top-level sections, rendered as extra sections
 

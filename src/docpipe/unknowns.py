@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from docpipe import extras
+from docpipe import extras, jsonresume
 from docpipe.envelope import REQUEST_MODELS
 
 Loc = tuple[str | int, ...]
@@ -60,8 +60,9 @@ def known_fields(document_type: str, loc: Loc) -> list[str]:
     return list(found["properties"]) if found else []
 
 
-def mistake(document_type: str, loc: Loc) -> str | None:
-    """Why the unknown field at ``loc`` (a path in the request) is an error, or None if it is not."""
+def mistake(document_type: str, loc: Loc, *, json_resume: bool = False) -> str | None:
+    """Why the unknown field at ``loc`` (a path in the request) is an error, or None if it is not.
+    In a JSON Resume document (``json_resume``) a top-level near miss is one of JSON Resume's keys."""
     parent, key = loc[:-1], loc[-1]
     if not isinstance(key, str):
         return None
@@ -69,5 +70,6 @@ def mistake(document_type: str, loc: Loc) -> str | None:
         other = next(t for t in REQUEST_MODELS if t != document_type)
         if key in set(known_fields(other, parent)) - set(known_fields(document_type, parent)):
             return OTHER_TYPE[document_type]
-    name = extras.close_match(key, known_fields(document_type, parent))
+    known = jsonresume.KEYS if json_resume and parent == ("data",) else known_fields(document_type, parent)
+    name = extras.close_match(key, known)
     return NEAR_MISS.format(name=name) if name else None

@@ -2,7 +2,9 @@
 
 A valid request comes with warnings (:class:`Checked`): unknown fields are accepted and left out,
 unknown simple résumé sections are shown as extra sections (extras.py), and each is reported with
-its path. Misspelled fields stay errors (unknowns.py); ``strict`` makes every warning one.
+its path. Misspelled fields stay errors (unknowns.py); ``strict`` makes every warning one. Paths are
+always the input's: JSON Resume input is named by its own fields (``data.work[0].position``).
+Decoding bytes is parsing.py's; :func:`parse_bytes` is here too for the callers.
 """
 
 from __future__ import annotations
@@ -11,13 +13,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from docpipe import extras, fonts, unknowns
+from docpipe import extras, fonts, jsonresume, unknowns
 from docpipe.envelope import DOCUMENT_TYPES, CoverLetterRequest, DocumentRequest, ResumeRequest
-from docpipe.errors import DocumentTooLarge, ErrorDetail, InvalidDocument, UnknownTemplate
-from docpipe.limits import MAX_NESTING, MAX_REQUEST_BYTES
+from docpipe.errors import ErrorDetail, InvalidDocument, UnknownTemplate
+from docpipe.parsing import parse_bytes
 
 DocumentRequestT = ResumeRequest | CoverLetterRequest
 _REQUEST: TypeAdapter[DocumentRequestT] = TypeAdapter(DocumentRequest)
@@ -88,19 +89,25 @@ def _model_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     )
 
 
-def _problems(exc: ValidationError, gathered: extras.Gathered) -> tuple[list[ErrorDetail], list[ErrorDetail]]:
+def _problems(
+    exc: ValidationError, gathered: extras.Gathered, *, json_resume: bool = False
+) -> tuple[list[ErrorDetail], list[ErrorDetail]]:
     """(errors, warnings): an unknown field is a warning unless it is a mistake (see unknowns.py).
-    Paths are the input's: a section extras.gather moved is named by its own key."""
+    Paths are the input's: a section extras.gather moved is named by its own key, a JSON Resume value
+    by its JSON Resume path (both recorded in ``gathered``)."""
     errors: list[ErrorDetail] = []
     warnings: list[ErrorDetail] = []
     for e in exc.errors():
+        if isinstance(e.get("input"), jsonresume.Unusable):  # the mapping says what is wrong, and where
+            errors.extend(ErrorDetail(_path(("data", *at)), why) for at, why in e["input"].problems)
+            continue
         raw = tuple(e["loc"])
         loc = _model_loc(raw)
         path = _path(gathered.source(loc)) or _ROOT_FIELDS.get(e["type"], "")
         if e["type"] != "extra_forbidden" or not raw or raw[0] not in DOCUMENT_TYPES:
             errors.append(ErrorDetail(path, _message(e)))
             continue
-        why = unknowns.mistake(raw[0], loc)
+        why = unknowns.mistake(raw[0], loc, json_resume=json_resume)
         (errors if why else warnings).append(ErrorDetail(path, why or unknowns.LEFT_OUT))
     # a union can report one problem twice
     return list(dict.fromkeys(errors)), list(dict.fromkeys(warnings))
@@ -110,69 +117,6 @@ def error_details(exc: ValidationError) -> list[ErrorDetail]:
     """Every problem ``exc`` holds, unknown fields included, with its path."""
     errors, warnings = _problems(exc, extras.Gathered())
     return errors + warnings
-
-
-def _depth(value: Any, limit: int = MAX_NESTING) -> int:
-    """Nesting depth, stopping once past ``limit`` (never recursing without bound)."""
-    stack = [(value, 1)]
-    deepest = 0
-    while stack:
-        item, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if deepest > limit:
-            return deepest
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
-        stack.extend((child, depth + 1) for child in children)
-    return deepest
-
-
-class _NoAliasLoader(yaml.SafeLoader):
-    """YAML without anchors/aliases: they let a small file expand into a huge document.
-
-    Dates stay text: YAML 1.1 would turn an unquoted ``2021-03-09`` into a date object, which no JSON
-    document can hold, so the same résumé would validate as JSON and fail as YAML.
-    """
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            raise InvalidDocument(
-                "YAML aliases (*name) are not supported", [ErrorDetail("", "YAML aliases are not supported")]
-            )
-        return super().compose_node(parent, index)
-
-
-_NoAliasLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def parse_bytes(raw: bytes, *, yaml_ok: bool = False) -> Any:
-    """Decode a request body: size limit, strict UTF-8, JSON (or YAML), nesting limit."""
-    if len(raw) > MAX_REQUEST_BYTES:
-        message = f"the request is {len(raw):,} bytes; the limit is {MAX_REQUEST_BYTES:,}"
-        raise DocumentTooLarge(message, [ErrorDetail("", message)])
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        message = f"the request is not valid UTF-8 (byte {exc.start})"
-        raise InvalidDocument(message, [ErrorDetail("", message)]) from None
-    try:
-        value = yaml.load(text, Loader=_NoAliasLoader) if yaml_ok else json.loads(text)  # noqa: S506
-    except RecursionError:
-        value = None
-        _raise_nesting()
-    except (json.JSONDecodeError, yaml.YAMLError, ValueError) as exc:
-        message = f"the request is not valid {'YAML' if yaml_ok else 'JSON'}: {exc}"
-        raise InvalidDocument(message, [ErrorDetail("", message)]) from None
-    if _depth(value) > MAX_NESTING:
-        _raise_nesting()
-    return value
-
-
-def _raise_nesting() -> None:
-    message = f"the request is nested more than {MAX_NESTING} levels deep"
-    raise InvalidDocument(message, [ErrorDetail("", message)])
 
 
 def _unprintable(value: Any, loc: tuple[Any, ...] = ("data",)) -> list[tuple[tuple[Any, ...], str]]:
@@ -212,10 +156,11 @@ def _invalid(details: list[ErrorDetail], exc: ValidationError | None = None) -> 
 def _validate(value: dict[str, Any]) -> tuple[DocumentRequestT, extras.Gathered, list[ErrorDetail]]:
     """The request, what extras.gather moved, and the unknown fields left out (raise on errors)."""
     gathered = extras.Gathered()
+    json_resume = value.get("document_type") == "resume" and jsonresume.recognised(value.get("data"))
     try:
         return _REQUEST.validate_python(value, context={extras.CONTEXT_KEY: gathered}), gathered, []
     except ValidationError as exc:
-        errors, left_out = _problems(exc, gathered)
+        errors, left_out = _problems(exc, gathered, json_resume=json_resume)
         if errors:
             raise _invalid(errors, exc) from None
     # Only unknown fields are wrong: validate again ignoring them (pydantic skips them at any depth).

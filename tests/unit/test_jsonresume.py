@@ -195,35 +195,40 @@ def test_a_minimal_json_resume() -> None:
     assert data.experience == []
 
 
-def test_fields_json_resume_does_not_define_are_still_unknown() -> None:
-    document = copy.deepcopy(JSON_RESUME) | {"hobbies": ["chess"]}
+def test_unknown_json_resume_sections_are_read_like_docpipe_ones() -> None:
+    """A simple section becomes an extra section, anything else a warning, a near miss an error that
+    names JSON Resume's field (the one the user meant), all at the user's own path."""
+    document = copy.deepcopy(JSON_RESUME) | {"hobbies": ["chess"], "settings": {"theme": "dark"}}
     checked = check_request(envelope_from(document))
     assert [str(w) for w in checked.warnings] == [
-        "data.hobbies: is not a known field; it is left out of the document (see `docpipe schema`)"
+        "data.settings: is not a known field; it is left out of the document (see `docpipe schema`)",
+        'data.hobbies: is not a known field; it is shown as an extra section titled "Hobbies"',
     ]
+    assert isinstance(checked.request, ResumeRequest)
+    assert [s.title for s in checked.request.data.extra_sections] == ["Hobbies"]
     with pytest.raises(InvalidDocument) as info:
         convert(copy.deepcopy(JSON_RESUME) | {"certificats": []})
     assert [str(d) for d in info.value.details] == [
-        "data.certificats: is not a known field; did you mean `certifications`?"
+        "data.certificats: is not a known field; did you mean `certificates`?"
     ]
 
 
-def test_invalid_json_resume_values_are_reported_with_docpipe_paths() -> None:
+def test_invalid_json_resume_values_are_reported_at_their_json_resume_paths() -> None:
     document = copy.deepcopy(JSON_RESUME)
     document["work"][1]["startDate"] = "2011-13"
     document["basics"]["email"] = "nope"
     with pytest.raises(InvalidDocument) as info:
         convert(document)
     assert {str(d) for d in info.value.details} == {
-        "data.experience[1].startDate: month must be between 01 and 12",
-        "data.personalInfo.email: is not an email address (expected name@example.com)",
+        "data.work[1].startDate: month must be between 01 and 12",
+        "data.basics.email: is not an email address (expected name@example.com)",
     }
 
 
 def test_a_section_that_is_not_a_list_is_reported_not_crashed_on() -> None:
     with pytest.raises(InvalidDocument) as info:
         convert({"basics": {"name": "Ada", "email": "ada@example.com"}, "work": {"name": "x"}})
-    assert [str(d) for d in info.value.details] == ["data.experience: must be a list"]
+    assert [str(d) for d in info.value.details] == ["data.work: must be a list"]
 
 
 def test_present_and_empty_dates() -> None:

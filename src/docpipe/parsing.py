@@ -1,0 +1,75 @@
+"""Raw input to a value: size limit, strict UTF-8, JSON or YAML, nesting limit (validation.py then
+makes the value a request). Everything here answers before any model sees the input."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import yaml
+
+from docpipe.errors import DocumentTooLarge, ErrorDetail, InvalidDocument
+from docpipe.limits import MAX_NESTING, MAX_REQUEST_BYTES
+
+
+def _depth(value: Any, limit: int = MAX_NESTING) -> int:
+    """Nesting depth, stopping once past ``limit`` (never recursing without bound)."""
+    stack = [(value, 1)]
+    deepest = 0
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML without anchors/aliases: they let a small file expand into a huge document.
+
+    Dates stay text: YAML 1.1 would turn an unquoted ``2021-03-09`` into a date object, which no JSON
+    document can hold, so the same résumé would validate as JSON and fail as YAML.
+    """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise InvalidDocument(
+                "YAML aliases (*name) are not supported", [ErrorDetail("", "YAML aliases are not supported")]
+            )
+        return super().compose_node(parent, index)
+
+
+_NoAliasLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def parse_bytes(raw: bytes, *, yaml_ok: bool = False) -> Any:
+    """Decode a request body: size limit, strict UTF-8, JSON (or YAML), nesting limit."""
+    if len(raw) > MAX_REQUEST_BYTES:
+        message = f"the request is {len(raw):,} bytes; the limit is {MAX_REQUEST_BYTES:,}"
+        raise DocumentTooLarge(message, [ErrorDetail("", message)])
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        message = f"the request is not valid UTF-8 (byte {exc.start})"
+        raise InvalidDocument(message, [ErrorDetail("", message)]) from None
+    try:
+        value = yaml.load(text, Loader=_NoAliasLoader) if yaml_ok else json.loads(text)  # noqa: S506
+    except RecursionError:
+        value = None
+        _raise_nesting()
+    except (json.JSONDecodeError, yaml.YAMLError, ValueError) as exc:
+        message = f"the request is not valid {'YAML' if yaml_ok else 'JSON'}: {exc}"
+        raise InvalidDocument(message, [ErrorDetail("", message)]) from None
+    if _depth(value) > MAX_NESTING:
+        _raise_nesting()
+    return value
+
+
+def _raise_nesting() -> None:
+    message = f"the request is nested more than {MAX_NESTING} levels deep"
+    raise InvalidDocument(message, [ErrorDetail("", message)])
