@@ -20,6 +20,10 @@ Engine section, for the sample résumé (src/docpipe/samples/resume.json):
 
 All variants run interleaved, round by round, so a burst of load on this shared machine hits them
 alike. Numbers are wall-clock seconds.
+
+Fallback section (loadtest/bench_fallback.py): a 256 KiB letter of Yi syllables mixed with Latin
+words (a late fallback font, a font switch every other word) against a 256 KiB ASCII letter, end to
+end and the Python part alone; the budget is 4x.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ from typing import Any
 
 from docpipe import formats, renderer, templates, validation
 from docpipe.renderer import Renderer
-from loadtest import bench_pipeline
+from loadtest import bench_fallback, bench_pipeline
 from loadtest.machine import cpu_model
 from loadtest.percentiles import percentile
 
@@ -268,7 +272,11 @@ def pipeline_section(runs: int) -> str:
     return str(bench_pipeline.report(bench_pipeline.run()))
 
 
-SECTIONS: dict[str, Callable[[int], str]] = {"engine": engine_section, "pipeline": pipeline_section}
+SECTIONS: dict[str, Callable[[int], str]] = {
+    "engine": engine_section,
+    "fallback": bench_fallback.section,
+    "pipeline": pipeline_section,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

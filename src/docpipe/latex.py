@@ -8,15 +8,25 @@ Every user string becomes TeX through :func:`escape`; the template environment a
 
 After escaping, no character of the user's text can start a control sequence, open or close a
 group, switch mode, begin a comment, or form a ligature that changes the text (`` -- ``, ``''``,
-``,,``, ``!` ``): backslash, braces and the other TeX specials are spelled as text commands.
+``,,``, ``!` ``): backslash, braces and the other TeX specials are spelled as text commands. Nor
+can it be read as a command's optional argument or star, wherever a template puts it (``[ ] *``
+are grouped); and a long word gets break points (linebreaks.py), so it cannot run off the page.
 """
 
 from __future__ import annotations
 
+import bisect
+import contextlib
+import itertools
+import math
+import re
+import time
 import unicodedata
-from urllib.parse import quote, urlsplit
+from collections.abc import Iterator
+from contextvars import ContextVar
+from functools import cache
 
-from docpipe import fonts
+from docpipe import addresses, fonts, linebreaks
 
 
 class TeX(str):
@@ -52,33 +62,61 @@ _REPLACEMENTS = {
     "\u00a0": "~",
     "\u00ad": r"\-",
     "\u200b": r"\hspace{0pt}",
+    # Syntax to commands that look ahead: "\item [x]" takes x as the bullet's label (and "\item [x"
+    # fails the job), "\\*" and "\\[2pt]" are a break's options. Grouped, they are text wherever a
+    # template puts them, so no template has to know which of its commands look ahead.
+    "[": "{[}",
+    "]": "{]}",
+    "*": "{*}",
 }
-# Pairs that T1 fonts would fuse into one glyph ("--" into a dash, ",," into a low quote).
-_LIGATURE_STARTS = frozenset("-,")
+# Pairs that T1 fonts would fuse into one glyph ("--" into a dash, ",," into a low quote): "{}"
+# after the first keeps them apart. (Applied to the output: a dropped invisible character between
+# two hyphens must not let them fuse either.)
+_LIGATURES = re.compile(r"([-,])(?=\1)")
 _RTL = frozenset({"R", "AL"})
-LONG_WORD = 30
-"""A word longer than this gets break points, so it wraps instead of running off the page."""
+# One str.translate escapes a whole stretch of text: specials spelt out, invisible characters dropped.
+_TABLE = str.maketrans({**dict.fromkeys(fonts.IGNORABLE, ""), **_REPLACEMENTS})
+_ALNUM = re.compile(r"[^\W_]")  # a character str.isalnum accepts
+# The text's fonts as a string, chr(font index) per character: regular expressions (C, not a Python
+# loop per character) find where the font changes.
+_MAIN = "\x00"
+_SAME_FONT = re.compile(r"(.)\1*", re.DOTALL)
+_OWN_OR_NOT = re.compile(r"\x00+|[^\x00]+")
+_DEADLINE: ContextVar[float] = ContextVar("docpipe_escape_deadline", default=math.inf)
+Span = tuple[int, int, int]
+"""A stretch of the text: (font index, start, end); for a piece of a fallback run, (1 if it is in
+the run's font else 0, start, end)."""
 
 
-def _char(ch: str, following: str) -> str:
-    if ch in _REPLACEMENTS:
-        return _REPLACEMENTS[ch]
-    if ch in fonts.IGNORABLE:
-        return ""
-    if ch in _LIGATURE_STARTS and following == ch:
-        return ch + "{}"
-    return ch
+@contextlib.contextmanager
+def deadline(at: float) -> Iterator[None]:
+    """While inside, :func:`escape` raises TimeoutError once ``time.monotonic()`` passes ``at``.
+
+    The render's time limit covers writing the document, not TeX alone: without this a huge
+    document could keep Python busy for as long as it liked before TeX's clock started.
+    """
+    token = _DEADLINE.set(at)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
 
 
-def _word(word: str) -> str:
-    out = []
-    for i, ch in enumerate(word):
-        out.append(_char(ch, word[i + 1 : i + 2]))
-        if len(word) > LONG_WORD and i % 10 == 9 and i + 1 < len(word):
-            out.append(r"\allowbreak{}")
-    return "".join(out)
+def _at(breaks: list[int], position: int) -> bool:
+    i = bisect.bisect_left(breaks, position)
+    return i < len(breaks) and breaks[i] == position
 
 
+def _span(text: str, start: int, end: int, breaks: list[int]) -> str:
+    """``text[start:end]`` escaped, with the break points (linebreaks.py) inside it."""
+    inside = breaks[bisect.bisect_right(breaks, start) : bisect.bisect_left(breaks, end)]
+    if not inside:
+        return text[start:end].translate(_TABLE)
+    cuts = [start, *inside, end]
+    return linebreaks.BREAK.join(text[a:b].translate(_TABLE) for a, b in itertools.pairwise(cuts))
+
+
+@cache
 def _font_command(index: int) -> str:
     letters = ""
     while True:
@@ -88,107 +126,118 @@ def _font_command(index: int) -> str:
             return rf"\docpipefont{letters}"
 
 
-def _runs(text: str) -> list[tuple[int, str]]:
-    """Split text into (font index, run) pairs; neutral characters join the run around them."""
-    table = fonts.table()
-    runs: list[tuple[int, str]] = []
-    for ch in text:
-        index = table.font_for(ch)
-        if index is None:
-            raise ValueError(f"no installed font can print {fonts.describe(ch)}")
-        if index == 0 and runs and runs[-1][0] != 0 and not ch.isalnum():
-            index = runs[-1][0]  # a space or mark between two words of one script stays in the run
-        if runs and runs[-1][0] == index:
-            runs[-1] = (index, runs[-1][1] + ch)
-        else:
-            runs.append((index, ch))
-    return _trim_runs(runs)
+def _font_codesof(text: str) -> dict[str, int]:
+    """Each distinct character's font (a document repeats a few hundred characters thousands of times)."""
+    font_for = fonts.table().font_for
+    found = {ch: font_for(ch) for ch in set(text)}
+    missing = sorted(ch for ch, index in found.items() if index is None)
+    if missing:
+        raise ValueError(f"no installed font can print {fonts.describe(missing[0])}")
+    return {ch: index or 0 for ch, index in found.items()}
 
 
-def _trim_runs(runs: list[tuple[int, str]]) -> list[tuple[int, str]]:
+def _runs(text: str, font_codes: str) -> list[Span]:
+    """Split text into (font index, start, end) runs; neutral characters join the run around them."""
+    runs: list[Span] = []
+    for same in _SAME_FONT.finditer(font_codes):
+        index, (start, end) = ord(same.group(1)), same.span()
+        if index == 0 and runs and runs[-1][0] != 0:
+            # Spaces and punctuation after a script's word stay in its run, up to a letter or digit.
+            letter = _ALNUM.search(text, start, end)
+            runs[-1] = (runs[-1][0], runs[-1][1], letter.start() if letter else end)
+            start = runs[-1][2]
+        if start < end and runs and runs[-1][0] == index:
+            runs[-1] = (index, runs[-1][1], end)
+        elif start < end:
+            runs.append((index, start, end))
+    return _trim_runs(runs, font_codes)
+
+
+def _trim_runs(runs: list[Span], font_codes: str) -> list[Span]:
     """Give trailing neutral characters of a script run back to the main font.
 
     As in the Unicode bidi algorithm, punctuation between a right-to-left run and the text after it
     takes the paragraph's direction, so it must not end up inside the \\beginR..\\endR segment.
     """
-    table = fonts.table()
-    out: list[tuple[int, str]] = []
-    for index, run in runs:
-        end = len(run)
-        while index and end and table.font_for(run[end - 1]) == 0:
-            end -= 1
-        out.append((index, run[:end]))
-        out.append((0, run[end:]))
-    return [(i, r) for i, r in out if r]
+    out: list[Span] = []
+    for index, start, end in runs:
+        cut = end
+        while index and cut > start and font_codes[cut - 1] == _MAIN:
+            cut -= 1
+        out += [(index, start, cut), (0, cut, end)]
+    return [span for span in out if span[1] < span[2]]
 
 
-def _escape_run(run: str) -> str:
-    return " ".join(_word(word) for word in run.split(" "))
-
-
-def _pieces(index: int, run: str) -> list[tuple[bool, str]]:
-    """Split a fallback run into (printed in the fallback font?, text).
+def _pieces(font_codes: str, run: Span) -> list[Span]:
+    """Split a fallback run into (1 if printed in the fallback font else 0, start, end).
 
     Spaces and punctuation between two words of a script join the script's run (so a right-to-left
     phrase stays one \\beginR..\\endR segment), but they are printed in the surrounding font: the
     fallback may not have them (Noto Sans Hebrew has no comma, Noto Sans Arabic no slash, Noto Sans
     Tamil Supplement not even a space), and with \\tracinglostchars=3 a missing glyph is an error.
+    (A run holds its font's characters and main-font neutrals, spaces included, only.)
     """
-    table = fonts.table()
-    pieces: list[tuple[bool, str]] = []
-    for ch in run:
-        own = table.font_for(ch) == index and not ch.isspace()
-        if pieces and pieces[-1][0] == own:
-            pieces[-1] = (own, pieces[-1][1] + ch)
-        else:
-            pieces.append((own, ch))
-    return pieces
+    _, start, end = run
+    return [(int(p.group()[0] != _MAIN), *p.span()) for p in _OWN_OR_NOT.finditer(font_codes, start, end)]
+
+
+def _fallback_run(text: str, font_codes: str, run: Span, breaks: list[int], rtl: set[str]) -> str:
+    command = _font_command(run[0])
+    body = []
+    for own, start, end in _pieces(font_codes, run):
+        if breaks and start > run[1] and _at(breaks, start):
+            body.append(linebreaks.BREAK)
+        escaped = _span(text, start, end, breaks)
+        body.append(f"{{{command}{{}}{escaped}}}" if own else escaped)
+    tex = "".join(body)
+    if not rtl.isdisjoint(text[run[1] : run[2]]):
+        tex = rf"\beginR {tex}\endR{{}}"
+    return tex
 
 
 def escape(text: str) -> TeX:
-    """User text to LaTeX that prints it literally. Whitespace runs become one space."""
+    """User text to LaTeX that prints it literally. Whitespace runs become one space.
+
+    Linear in the text's length: each distinct character's font is looked up once, and the LaTeX is
+    built from lists and whole-span translations (a run grown by ``+=`` was copied per character).
+    """
+    if time.monotonic() > _DEADLINE.get():
+        raise TimeoutError("the render's time ran out while writing the document")
     text = fonts.WHITESPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
+    chosen = _font_codesof(text)
+    breaks = linebreaks.break_points(text)
+    if not any(chosen.values()):  # all in the main font: the common case
+        return TeX(_LIGATURES.sub(r"\1{}", _span(text, 0, len(text), breaks)))
+    font_codes = text.translate({ord(ch): chr(index) for ch, index in chosen.items()})
+    rtl = {ch for ch in chosen if unicodedata.bidirectional(ch) in _RTL}
     parts = []
-    for index, run in _runs(text):
-        if index == 0:
-            parts.append(_escape_run(run))
-            continue
-        command = _font_command(index)
-        body = "".join(
-            f"{{{command}{{}}{_escape_run(piece)}}}" if own else _escape_run(piece)
-            for own, piece in _pieces(index, run)
-        )
-        if any(unicodedata.bidirectional(ch) in _RTL for ch in run):
-            body = rf"\beginR {body}\endR{{}}"
-        parts.append(body)
-    return TeX("".join(parts))
+    for run in _runs(text, font_codes):
+        if breaks and _at(breaks, run[1]):
+            parts.append(linebreaks.BREAK)  # where the font changes inside a long word
+        if run[0] == 0:
+            parts.append(_span(text, run[1], run[2], breaks))
+        else:
+            parts.append(_fallback_run(text, font_codes, run, breaks, rtl))
+    return TeX(_LIGATURES.sub(r"\1{}", "".join(parts)))
 
 
 def fallback_fonts(text: str) -> dict[str, str]:
     """Font commands the escaped text will use, with the family each must be declared with."""
     table = fonts.table()
-    used = {index for ch in text if (index := table.font_for(ch))}
+    used = {index for ch in set(text) if (index := table.font_for(ch))}
     return {_font_command(i)[1:]: table.family(i) for i in sorted(used)}
 
 
 def url(address: str) -> TeX:
-    """A link target for ``\\href``: percent-encoded, so TeX specials cannot act inside it.
+    """A link target for ``\\href``: ASCII (addresses.link_target: the host in IDNA, the rest
+    percent-encoded), so TeX specials cannot act inside it.
 
-    ``%`` itself is escaped for TeX (hyperref turns ``\\%`` back into ``%``), ``#`` likewise.
+    ``%`` itself is escaped for TeX (hyperref turns ``\\%`` back into ``%``), ``#`` and ``&`` likewise.
     A bare ``example.com/x`` gets ``https://``.
     """
-    target = address.strip()
-    if not target.lower().startswith(("http://", "https://", "mailto:")):
-        target = "https://" + target
-    parts = urlsplit(target)
-    safe = "/:@!$&'()*+,;=-._~?"
-    encoded = parts._replace(
-        path=quote(parts.path, safe=safe + "%"),
-        query=quote(parts.query, safe=safe + "%"),
-        fragment=quote(parts.fragment, safe=safe + "%"),
-    ).geturl()
-    for ch, repl in (("\\", "%5C"), ("{", "%7B"), ("}", "%7D"), ("^", "%5E"), ("~", "%7E")):
-        encoded = encoded.replace(ch, repl)
+    # link_target leaves URI characters only (no backslash, brace or caret). Of those, "~" is active
+    # in TeX: it is written as its percent-encoded twin, and %, # and & are escaped for hyperref.
+    encoded = addresses.link_target(address).replace("~", "%7E")
     return TeX(encoded.replace("%", r"\%").replace("#", r"\#").replace("&", r"\&"))
 
 

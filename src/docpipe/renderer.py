@@ -10,14 +10,16 @@ whole process group is killed at the wall-clock timeout; file size and CPU time 
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from docpipe import contract, formats
+from docpipe import contract, formats, latex
 from docpipe.envelope import CoverLetterRequest, ResumeRequest
 from docpipe.errors import RenderCrashed, RenderFailed, RenderTimeout
 from docpipe.fontcache import prepare_fontconfig
@@ -29,6 +31,9 @@ from docpipe.texprocess import LIMIT_SIGNALS, run_tex, signal_name, tex_environm
 __all__ = ["ENGINES", "RenderResult", "Renderer", "run_tex", "tex_environment"]
 
 ENGINES = {"pdftex": "pdflatex", "xetex": "xelatex"}
+# When the render in progress must be done (time.monotonic()), for _typeset. A context variable
+# rather than an argument: _typeset is the hook subclasses override (the tests keep TeX's log).
+_DEADLINE: ContextVar[float | None] = ContextVar("docpipe_render_deadline", default=None)
 
 
 @dataclass(frozen=True)
@@ -65,20 +70,37 @@ class Renderer:
         self.work_root = work_root
 
     def render(self, request: ResumeRequest | CoverLetterRequest) -> RenderResult:
-        return self.compile(render_source(request))
-
-    def compile(self, source: Source) -> RenderResult:
+        """The request's PDF, within ``timeout`` seconds from now: writing the LaTeX (templating,
+        escaping, choosing fonts) counts against the same budget as TeX, which gets what is left."""
         started = time.perf_counter()
+        deadline = time.monotonic() + self.timeout
+        try:
+            with latex.deadline(deadline):
+                source = render_source(request)
+        except TimeoutError:
+            raise timed_out(self.timeout) from None
+        result = self.compile(source, deadline=deadline)
+        return dataclasses.replace(result, elapsed_ms=(time.perf_counter() - started) * 1000)
+
+    def compile(self, source: Source, *, deadline: float | None = None) -> RenderResult:
+        """Typeset LaTeX source, by ``deadline`` (``time.monotonic()``) or within ``timeout`` seconds."""
+        started = time.perf_counter()
+        set_up = time.monotonic()
         format_path = self.formats.find_or_build(source) if self.formats else None
         if format_path is None and self.formats and source.engine in formats.FORMAT_ENGINES:
             _warn_no_format(self.formats.directory)
         if source.engine == "xetex":
             prepare_fontconfig()
+        if deadline is None:
+            deadline = set_up + self.timeout
+        # Building a format or fontconfig's cache happens once per process: not the document's time.
+        token = _DEADLINE.set(deadline + time.monotonic() - set_up)
         root = Path(tempfile.mkdtemp(prefix="docpipe-", dir=self.work_root))
         try:
             (root / "document.tex").write_text(source.text, encoding="utf-8")
             pdf, pages, passes = self._typeset(source, root, format_path)
         finally:
+            _DEADLINE.reset(token)
             shutil.rmtree(root, ignore_errors=True)
         elapsed = (time.perf_counter() - started) * 1000
         return RenderResult(pdf, pages, source.engine, passes, format_path is not None, elapsed)
@@ -90,10 +112,15 @@ class Renderer:
         if format_path is not None:
             command.append(f"-fmt={format_path.stem}")
         command.append("document.tex")
-        deadline = time.monotonic() + self.timeout
+        deadline = _DEADLINE.get()
+        if deadline is None:  # called on its own, not from compile
+            deadline = time.monotonic() + self.timeout
         for passes in (1, 2):
+            left = deadline - time.monotonic()
+            if left <= 0:  # writing the document took the whole budget, or pass 1 did
+                raise timed_out(self.timeout)
             try:
-                code = run_tex(command, root, env, max(deadline - time.monotonic(), 0.1))
+                code = run_tex(command, root, env, left)
             except RenderTimeout:
                 raise timed_out(self.timeout) from None  # the whole budget, not what pass 2 had left
             log_path, pdf_path = root / "document.log", root / "document.pdf"

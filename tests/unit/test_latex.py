@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from docpipe import fonts, latex
-from docpipe.latex import LONG_WORD, TeX, display_url, escape, fallback_fonts, link, url
+from docpipe.latex import TeX, display_url, escape, fallback_fonts, link, url
+from docpipe.linebreaks import BREAK, CHUNK, LONG_WORD
 
 SPECIALS = {
     "\\": r"\textbackslash{}",
@@ -109,18 +110,29 @@ def test_whitespace_and_invisible_characters(text: str, tex: str) -> None:
 
 
 def test_long_words_get_break_points_every_ten_characters() -> None:
+    # (tests/unit/test_linebreaks.py has the rules; this is how escape() writes them.)
     word = "x" * (LONG_WORD + 1)
-    assert escape(word) == r"\allowbreak{}".join(["x" * 10, "x" * 10, "x" * 10, "x"])
-    assert r"\allowbreak" not in escape("y" * LONG_WORD)
-    assert r"\allowbreak" not in escape(" ".join(["z" * LONG_WORD] * 5))
+    assert CHUNK == 10
+    assert escape(word) == BREAK.join(["x" * 10, "x" * 10, "x"])
+    assert BREAK not in escape("y" * LONG_WORD)
+    assert BREAK not in escape(" ".join(["z" * LONG_WORD] * 5))
     # The break points go between characters, never inside an escape.
-    escaped = escape("_" * 25 + "\\" * 10)
-    assert escaped.replace(r"\allowbreak{}", "") == r"\_" * 25 + r"\textbackslash{}" * 10
-    assert escaped.count(r"\allowbreak{}") == 3
+    escaped = escape("%" * 25 + "\\" * 10)
+    assert escaped.replace(BREAK, "") == r"\%" * 25 + r"\textbackslash{}" * 10
+    assert escaped.count(BREAK) == 3
+
+
+@pytest.mark.parametrize("text", ["[VERIFIED] Led the team", "[unterminated", "*starred", "a]b[c*d"])
+def test_brackets_and_the_star_are_never_syntax(text: str) -> None:
+    # "\item [x]" reads x as the label, "\\*" and "\\[2pt]" are options: grouped, they are text.
+    escaped = escape(text)
+    assert escaped == text.replace("[", "{[}").replace("]", "{]}").replace("*", "{*}")
+    assert not re.search(r"(?<!\{)[\[\]*]|[\[\]*](?!\})", escaped)
 
 
 def test_a_url_as_text_is_escaped_like_any_text() -> None:
-    assert escape("https://a.b/c_d%20e#f~g&h") == r"https://a.b/c\_d\%20e\#f\textasciitilde{}g\&h"
+    escaped = escape("https://a.b/c_d%20e#f~g&h")
+    assert escaped.replace(BREAK, "") == r"https://a.b/c\_d\%20e\#f\textasciitilde{}g\&h"
 
 
 def test_cjk_runs_switch_to_their_fallback_font() -> None:
@@ -233,13 +245,15 @@ def test_display_url(address: str, shown: str) -> None:
 
 # Everything escape() may emit that is not plain text: fixed commands, escaped specials, font groups.
 _ALLOWED_MARKUP = re.compile(
-    r"\\(?:text[a-z]+|allowbreak|hspace\{0pt\}|endR)\{\}"
-    r"|\\hspace\{0pt\}|\\beginR |\\[{}$&#%_-]|\{\\docpipefont[A-Z]+\{\}|-\{\}|,\{\}"
+    r"\\(?:text[a-z]+|allowbreak|dpbreak|hspace\{0pt\}|endR)\{\}"
+    r"|\\hspace\{0pt\}|\\beginR |\\[{}$&#%_-]|\{\\docpipefont[A-Z]+\{\}|-\{\}|,\{\}|\{[\[\]*]\}"
 )
 _TEXT = st.text(
     alphabet=st.one_of(
         st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"),
-        st.sampled_from("\\{}$&#%_^~<>|\"'`-,!?\u00a0\u00ad\u200b‘’“”–—…€中文日本مرحباשלוםΕλληνικάРусский"),
+        st.sampled_from(
+            "\\{}$&#%_^~<>|\"'`-,!?[]*/\u00a0\u00ad\u200b‘’“”–—…€中文日本مرحباשלוםΕλληνικάРусский"
+        ),
     ),
     max_size=120,
 ).filter(lambda s: not fonts.unprintable(s))
