@@ -86,7 +86,8 @@ def _location(m: Map, info: dict[str, Any], location: Any) -> None:
 
 
 def _profiles(m: Map, info: dict[str, Any], profiles: Any) -> None:
-    """LinkedIn and GitHub from ``basics.profiles``, whatever the case of their network's name."""
+    """LinkedIn, GitHub, Twitter and X from ``basics.profiles``, whatever the case of their network's
+    name."""
     if absent(profiles):
         return
     if not isinstance(profiles, list):
@@ -98,7 +99,7 @@ def _profiles(m: Map, info: dict[str, Any], profiles: Any) -> None:
         if not isinstance(profile, dict) or not (absent(network) or isinstance(network, str)):
             where = ("basics", "profiles", i, *(("network",) if isinstance(profile, dict) else ()))
             problems.append((where, "must be text" if isinstance(profile, dict) else "must be an object"))
-        elif isinstance(network, str) and network.strip().lower() in ("linkedin", "github"):
+        elif isinstance(network, str) and network.strip().lower() in ("linkedin", "github", "twitter", "x"):
             key = network.strip().lower()
             if key not in info:  # the first of each
                 m.put(info, ("personalInfo",), key, profile.get("url"), ("basics", "profiles", i, "url"))

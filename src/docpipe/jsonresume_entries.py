@@ -8,7 +8,6 @@ cannot be reshaped becomes an :class:`Unusable` naming the problem at the user's
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -133,26 +132,13 @@ def volunteer(m: Map, entry: dict[Any, Any], src: Path, at: Path) -> dict[str, A
     return role
 
 
-def _score(entry: dict[Any, Any], src: Path) -> Any:
-    # Printed as "GPA 4.0": text, or a number as it is written.
-    score = entry.get("score")
-    if absent(score) or isinstance(score, str):
-        return f"GPA {score}" if isinstance(score, str) and score.strip() else None
-    if isinstance(score, int | float) and not isinstance(score, bool) and math.isfinite(score):
-        try:
-            return f"GPA {score}"
-        except ValueError:  # an integer too long to print
-            pass
-    return Unusable((((*src, "score"), "must be a number or text"),))
-
-
 def education(m: Map, entry: dict[Any, Any], src: Path, at: Path) -> dict[str, Any]:
     school: dict[str, Any] = {}
-    m.copy(school, at, entry, src, "institution location notableCourseWorks=courses")
+    # score is docpipe's gpa: a number or text, checked (and reported at score) by the model.
+    m.copy(school, at, entry, src, "institution location url gpa=score notableCourseWorks=courses")
     _dates(m, school, at, entry, src)
     pieces = [(entry.get(key), (*src, key)) for key in ("studyType", "area")]
     joined(m, school, at, "degree", pieces, " in ")
-    m.put(school, at, "focus", _score(entry, src), (*src, "score"))
     return school
 
 
@@ -164,7 +150,7 @@ def project(m: Map, entry: dict[Any, Any], src: Path, at: Path) -> dict[str, Any
 
 def certificate(m: Map, entry: dict[Any, Any], src: Path, at: Path) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    m.copy(out, at, entry, src, "name url date")
+    m.copy(out, at, entry, src, "name url date issuer")
     return out
 
 

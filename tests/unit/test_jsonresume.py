@@ -127,10 +127,11 @@ def test_basics_map_onto_personal_info() -> None:
     assert info.location == "San Francisco, California, US"
 
 
-def test_profiles_become_linkedin_and_github_whatever_their_case() -> None:
+def test_profiles_become_linkedin_github_and_twitter_whatever_their_case() -> None:
     info = convert(JSON_RESUME).data.personal_info
     assert info.linkedin == "https://www.linkedin.com/in/rh"
     assert info.github == "https://github.com/rh"
+    assert info.twitter == "https://twitter.com/x"
 
 
 def test_work_with_partial_dates_and_an_empty_end_date() -> None:
@@ -155,7 +156,8 @@ def test_education_projects_and_volunteering() -> None:
     (school,) = data.education
     assert school.degree == "Bachelor in Information Technology"
     assert school.institution == "University of Oklahoma"
-    assert school.focus == "GPA 4.0"
+    assert (school.gpa, school.focus) == ("4.0", None)  # score is the GPA docpipe prints
+    assert school.url == "https://www.ou.edu"
     assert school.notable_course_works == ["DB1101 - Basic SQL", "CS2011 - Java Introduction"]
     (project,) = data.projects
     assert project.name == "Miss Direction"
@@ -183,6 +185,7 @@ def test_awards_certificates_publications_and_languages() -> None:
     (cert,) = data.certifications
     assert not isinstance(cert, str)
     assert (cert.name, cert.date) == ("Certified Kubernetes Administrator", PartialDate(2021, 11, 7))
+    assert cert.issuer == "CNCF"
     (publication,) = data.articles_and_publications
     assert publication.title == "Video compression for 3d media"
     assert publication.date == PartialDate(2014, 10, 1)
