@@ -47,11 +47,17 @@ _NoAliasLoader.yaml_implicit_resolvers = {
 }
 
 
+def too_large(what: str) -> DocumentTooLarge:
+    """The one 413 for a body over the limit, whether it was read whole (here) or stopped while being
+    read (api/negotiation.py)."""
+    message = f"{what}; the limit is {MAX_REQUEST_BYTES:,} bytes"
+    return DocumentTooLarge(message, [ErrorDetail("", message)])
+
+
 def parse_bytes(raw: bytes, *, yaml_ok: bool = False) -> Any:
     """Decode a request body: size limit, strict UTF-8, JSON (or YAML), nesting limit."""
     if len(raw) > MAX_REQUEST_BYTES:
-        message = f"the request is {len(raw):,} bytes; the limit is {MAX_REQUEST_BYTES:,}"
-        raise DocumentTooLarge(message, [ErrorDetail("", message)])
+        raise too_large(f"the request is {len(raw):,} bytes")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -103,3 +103,19 @@ def docpipe_bin() -> Path:
     path = Path(sys.executable).parent / "docpipe"
     assert path.exists(), f"{path} is missing: run `make setup`"
     return path
+
+
+@pytest.fixture(scope="session")
+def run(docpipe_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Run ``docpipe ARGS`` in a scratch directory with its own format cache, as a user runs it."""
+    import os
+    import subprocess
+
+    env = {**os.environ, "DOCPIPE_FORMAT_DIR": str(tmp_path_factory.mktemp("cli-formats"))}
+
+    def _run(*args: str, cwd: Path, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            [str(docpipe_bin), *args], cwd=cwd, env=env, input=stdin, capture_output=True, timeout=120
+        )
+
+    return _run

@@ -7,9 +7,7 @@ document could not be typeset.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -18,19 +16,6 @@ import yaml
 
 SAMPLES = Path(__file__).resolve().parents[2] / "src" / "docpipe" / "samples"
 PERSON = {"name": "Ada Lovelace", "email": "ada@example.com"}
-
-
-@pytest.fixture(scope="module")
-def run(docpipe_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """Run ``docpipe ARGS`` in a scratch directory with its own format cache."""
-    env = {**os.environ, "DOCPIPE_FORMAT_DIR": str(tmp_path_factory.mktemp("cli-formats"))}
-
-    def _run(*args: str, cwd: Path, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-        return subprocess.run(
-            [str(docpipe_bin), *args], cwd=cwd, env=env, input=stdin, capture_output=True, timeout=120
-        )
-
-    return _run
 
 
 def write_json(path: Path, value: Any) -> Path:

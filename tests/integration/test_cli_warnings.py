@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -31,16 +29,6 @@ STRICT_ERRORS = [
     "data.meta: is not a known field; it is left out of the document (see `docpipe schema`) (not allowed in strict mode)",
     'data.openSourceContributions: is not a known field; it is shown as an extra section titled "Open Source Contributions" (not allowed in strict mode)',
 ]
-
-
-@pytest.fixture(scope="module")
-def run(docpipe_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    env = {**os.environ, "DOCPIPE_FORMAT_DIR": str(tmp_path_factory.mktemp("cli-formats"))}
-
-    def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[bytes]:
-        return subprocess.run([str(docpipe_bin), *args], cwd=cwd, env=env, capture_output=True, timeout=120)
-
-    return _run
 
 
 @pytest.fixture

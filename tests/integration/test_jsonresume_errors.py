@@ -4,8 +4,6 @@ exit 2 naming the user's own path, never a traceback or a 500."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -34,16 +32,6 @@ CASES: dict[str, tuple[dict[str, Any], list[str]]] = {
 }
 
 
-@pytest.fixture(scope="module")
-def docpipe(docpipe_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    env = {**os.environ, "DOCPIPE_FORMAT_DIR": str(tmp_path_factory.mktemp("cli-formats"))}
-
-    def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[bytes]:
-        return subprocess.run([str(docpipe_bin), *args], cwd=cwd, env=env, capture_output=True, timeout=120)
-
-    return run
-
-
 class _ValidatingPipeline:
     """Submit's first step, validation, and nothing after it: these documents never get further."""
 
@@ -63,12 +51,12 @@ def api() -> Any:
 @pytest.mark.parametrize("suffix", [".json", ".yaml"])
 @pytest.mark.parametrize("case", list(CASES))
 def test_cli_validate_exits_2_naming_the_json_resume_path(
-    docpipe: Any, tmp_path: Path, case: str, suffix: str
+    run: Any, tmp_path: Path, case: str, suffix: str
 ) -> None:
     document, expected = CASES[case]
     text = json.dumps(document) if suffix == ".json" else yaml.safe_dump(document)
     (tmp_path / f"cv{suffix}").write_text(text)
-    done = docpipe("validate", f"cv{suffix}", cwd=tmp_path)
+    done = run("validate", f"cv{suffix}", cwd=tmp_path)
     stderr = done.stderr.decode()
     assert "Traceback" not in stderr
     assert done.returncode == 2, stderr

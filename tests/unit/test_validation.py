@@ -36,7 +36,7 @@ def test_a_request_over_256_kib_is_refused_before_parsing() -> None:
     body = json.dumps({"x": "a" * MAX_REQUEST_BYTES}).encode()
     with pytest.raises(DocumentTooLarge) as info:
         parse_bytes(body)
-    assert only_message(info.value) == f"the request is {len(body):,} bytes; the limit is 262,144"
+    assert only_message(info.value) == f"the request is {len(body):,} bytes; the limit is 262,144 bytes"
     assert info.value.code == "too_large"
 
 

@@ -10,8 +10,8 @@ from typing import Literal
 
 from docpipe import contract
 from docpipe.api.errors import UnsupportedMediaType
-from docpipe.errors import DocumentTooLarge, ErrorDetail
 from docpipe.limits import MAX_REQUEST_BYTES
+from docpipe.parsing import too_large
 
 BodyFormat = Literal["json", "yaml"]
 
@@ -77,15 +77,10 @@ async def read_limited(content_length: str | None, chunks: AsyncIterator[bytes])
     too."""
     declared = content_length.strip() if content_length else ""
     if declared.isdigit() and int(declared) > MAX_REQUEST_BYTES:
-        raise _too_large(f"the request is {int(declared):,} bytes")
+        raise too_large(f"the request is {int(declared):,} bytes")
     body = bytearray()
     async for chunk in chunks:
         body += chunk
         if len(body) > MAX_REQUEST_BYTES:
-            raise _too_large("the request is larger than that")
+            raise too_large("the request is larger than that")
     return bytes(body)
-
-
-def _too_large(what: str) -> DocumentTooLarge:
-    message = f"{what}; the limit is {MAX_REQUEST_BYTES:,} bytes"
-    return DocumentTooLarge(message, [ErrorDetail("", message)])
