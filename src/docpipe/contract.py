@@ -43,6 +43,9 @@ RETENTION_DAYS: Final = 7
 MAX_RECEIVES: Final = 3
 # TeX's own time limit inside the render handler (not the Lambda timeout).
 RENDER_TIMEOUT_SECONDS: Final = 20
+# How long a TeX process started ahead of time may wait for its document (standby.py): an older one
+# is replaced by a usual start. A Lambda container idle for longer is likely gone anyway.
+STANDBY_IDLE_SECONDS: Final = 600
 MAX_BACKLOG: Final = 2000
 # One tenant's share of MAX_BACKLOG: its jobs on their way (queued or rendering) at once. A tenth, so
 # one tenant alone cannot fill the backlog and ten busy tenants still fit.
@@ -77,6 +80,14 @@ IMAGE_FORMAT_DIR: Final = "/opt/docpipe/formats"
 
 # --- storage --------------------------------------------------------------------------------------------
 # S3 keys: requests/<tenant>/<job>.json and documents/<tenant>/<content key>.<format>.
+# Each output format's media type: the S3 object's Content-Type, and what `Accept` asks for to get
+# the document itself (303) rather than JSON about it.
+MEDIA_TYPES: Final = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "txt": "text/plain; charset=utf-8",
+    "tex": "application/x-tex; charset=utf-8",
+}
 REQUESTS_PREFIX: Final = "requests/"
 DOCUMENTS_PREFIX: Final = "documents/"
 # The jobs table: one partition key, items expire on a TTL attribute. Its items by key prefix:

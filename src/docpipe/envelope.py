@@ -13,7 +13,7 @@ from docpipe.wire import Model
 
 Paper = Literal["letter", "a4"]
 Spacing = Literal["normal", "compact", "ultra-compact"]
-OutputFormat = Literal["pdf", "tex"]
+OutputFormat = Literal["pdf", "docx", "txt", "tex"]
 
 
 class RenderOptions(Model):

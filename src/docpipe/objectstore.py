@@ -9,9 +9,8 @@ import datetime as dt
 from typing import Any
 
 from docpipe.aws import translates_aws_errors
-from docpipe.contract import DOCUMENTS_PREFIX, REQUESTS_PREFIX
-
-CONTENT_TYPES = {"pdf": "application/pdf", "tex": "application/x-tex; charset=utf-8"}
+from docpipe.contract import DOCUMENTS_PREFIX, MEDIA_TYPES, REQUESTS_PREFIX
+from docpipe.errors import NotFound
 
 
 class ObjectStore:
@@ -33,6 +32,11 @@ class ObjectStore:
         # Content-addressed: the same document is stored once, however often it is rendered.
         return f"{DOCUMENTS_PREFIX}{tenant}/{content_key}.{output_format}"
 
+    @staticmethod
+    def media_type(document_key: str) -> str:
+        """A stored document's media type, from the format its key ends in."""
+        return MEDIA_TYPES[document_key.rsplit(".", 1)[-1]]
+
     @translates_aws_errors
     def put_request(self, key: str, body: bytes) -> None:
         self._s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/json")
@@ -42,12 +46,20 @@ class ObjectStore:
         return bytes(self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())
 
     @translates_aws_errors
+    def get_document(self, key: str) -> bytes:
+        """A rendered document's bytes; NotFound once it is gone (erased, or expired)."""
+        try:
+            return bytes(self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+        except self._s3.exceptions.NoSuchKey:
+            raise NotFound("the document is no longer stored") from None
+
+    @translates_aws_errors
     def put_document(self, key: str, body: bytes, output_format: str, filename: str) -> None:
         self._s3.put_object(
             Bucket=self.bucket,
             Key=key,
             Body=body,
-            ContentType=CONTENT_TYPES[output_format],
+            ContentType=MEDIA_TYPES[output_format],
             ContentDisposition=f'attachment; filename="{filename}"',
         )
 

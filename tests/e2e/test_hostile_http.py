@@ -7,14 +7,16 @@ Lambda handler, TeX, and the presigned download; it adds what only that path see
 encodings (escapes, byte order marks, charsets, content types), bodies that are not documents at all,
 limits, and the download's headers.
 
-Every case ends one of two ways: a PDF (or .tex) whose text shows the input literally, or a 4xx with
-the error body ``{"error": {"code", "message", "details", "request_id"}}``. Never a 5xx, never a hang
-(every call has a deadline), never a file read (a secret file's token and /etc/passwd never appear in
-any output) and never a command run (the marker files are never created).
+Every case ends one of two ways: a document (PDF, DOCX, text or .tex) whose text shows the input
+literally, or a 4xx with the error body ``{"error": {"code", "message", "details", "request_id"}}``.
+Never a 5xx, never a hang (every call has a deadline), never a file read (a secret file's token and
+/etc/passwd never appear in any output) and never a command run (the marker files are never created).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import json
 import re
 import subprocess
@@ -32,6 +34,7 @@ from typing import Any
 import httpx
 import pytest
 
+from docpipe.contract import MEDIA_TYPES
 from docpipe.latex import display_url
 from docpipe.limits import MAX_LIST_ITEMS, MAX_NAME_CHARS, MAX_REQUEST_BYTES, MAX_STRING_CHARS, MAX_URL_CHARS
 from docpipe_local.api_server import serve
@@ -307,6 +310,14 @@ RENDERED: dict[str, Rendered] = {
         letter(body="First \\input{/etc/passwd}.\n\nSecond %% paragraph }{"),
         ["First \\input{/etc/passwd}.", "Second %% paragraph }{"],
     ),
+}
+# The same accepted cases as DOCX and plain text: other writers over the same validated data, so they
+# meet the same hostile text. (Cases sent as raw bytes, where the JSON encoding is the point, stay PDF.)
+AS_FORMAT: dict[str, Rendered] = {
+    f"{name}@{output_format}": dataclasses.replace(case, envelope=case.envelope | {"format": output_format})
+    for name, case in RENDERED.items()
+    if case.body is None
+    for output_format in ("docx", "txt")
 }
 TEX_SOURCE = resume(f"Tex Out {RUN}", professionalSummary=r"\input{/etc/passwd} \write18{id} ^^5c %")
 TEX_SOURCE["format"] = "tex"
@@ -634,7 +645,7 @@ def rendered(served: tuple[ChaosStack, str], http: httpx.Client) -> dict[str, Ou
     """Submit every accepted case over HTTP, render them with two workers, download the results."""
     chaos, _url = served
     cases = {
-        **{k: (v.payload(), v.content_type) for k, v in RENDERED.items()},
+        **{k: (v.payload(), v.content_type) for k, v in (RENDERED | AS_FORMAT).items()},
         "tex-output": (json.dumps(TEX_SOURCE).encode(), "application/json"),
     }
     outcomes: dict[str, Outcome] = {}
@@ -659,9 +670,18 @@ def rendered(served: tuple[ChaosStack, str], http: httpx.Client) -> dict[str, Ou
         if outcome.data.startswith(b"%PDF"):
             outcome.text = pdftotext(outcome.data, "-raw")
             outcome.reading_order = pdftotext(outcome.data)
+        elif outcome.data.startswith(b"PK"):
+            outcome.text = docx_text(outcome.data)
         else:
             outcome.text = outcome.data.decode("utf-8")
     return outcomes
+
+
+def docx_text(data: bytes) -> str:
+    """A DOCX's text as python-docx reads it back: every paragraph, hyperlinks' text included."""
+    import docx
+
+    return "\n".join(paragraph.text for paragraph in docx.Document(io.BytesIO(data)).paragraphs)
 
 
 def pdftotext(pdf: bytes, *options: str) -> str:
@@ -763,6 +783,20 @@ def test_accepted_input_renders_literally(name: str, rendered: dict[str, Outcome
     )
     missing = [text for text in RENDERED[name].expect if not shown(text, outcome)]
     assert missing == [], f"not printed literally: {missing[:3]}\n--- PDF text:\n{outcome.text[:1500]}"
+    assert_nothing_leaked(outcome.text)
+
+
+@pytest.mark.parametrize("name", cases(AS_FORMAT))
+def test_accepted_input_as_docx_and_text_is_literal(name: str, rendered: dict[str, Outcome]) -> None:
+    outcome, output_format = rendered[name], name.rsplit("@", 1)[1]
+    assert outcome.submit_status == 202, outcome.submit_body
+    assert outcome.status["status"] == "succeeded", outcome.status
+    assert outcome.headers["content-type"] == MEDIA_TYPES[output_format]
+    disposition = outcome.headers["content-disposition"]
+    pattern = rf'attachment; filename="[A-Za-z0-9_-]+_(Resume|Cover_Letter)\.{output_format}"'
+    assert re.fullmatch(pattern, disposition), disposition
+    missing = [text for text in AS_FORMAT[name].expect if not shown(text, outcome)]
+    assert missing == [], f"not written literally: {missing[:3]}\n--- text:\n{outcome.text[:1500]}"
     assert_nothing_leaked(outcome.text)
 
 

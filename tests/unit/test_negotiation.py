@@ -9,7 +9,7 @@ import pytest
 
 from docpipe import contract
 from docpipe.api.errors import UnsupportedMediaType
-from docpipe.api.negotiation import body_format, read_limited, wait_seconds, wants_pdf
+from docpipe.api.negotiation import body_format, read_limited, wait_seconds, wants_document
 from docpipe.errors import DocumentTooLarge
 from docpipe.limits import MAX_REQUEST_BYTES
 
@@ -81,7 +81,24 @@ def test_the_cap_stays_inside_api_gateways_limit() -> None:
     ],
 )
 def test_accept(accept: str | None, pdf: bool) -> None:
-    assert wants_pdf(accept) is pdf
+    assert wants_document(accept, contract.MEDIA_TYPES["pdf"]) is pdf
+
+
+DOCX = contract.MEDIA_TYPES["docx"]
+
+
+@pytest.mark.parametrize(
+    ("accept", "media_type", "document"),
+    [
+        (DOCX, DOCX, True),
+        ("application/pdf", DOCX, False),  # a PDF was asked for: JSON about the DOCX, not the DOCX
+        (DOCX, contract.MEDIA_TYPES["pdf"], False),
+        ("text/plain", contract.MEDIA_TYPES["txt"], True),  # its charset parameter aside
+        ("text/plain;q=0.2, application/json", contract.MEDIA_TYPES["txt"], False),
+    ],
+)
+def test_accept_names_the_documents_own_type(accept: str, media_type: str, document: bool) -> None:
+    assert wants_document(accept, media_type) is document
 
 
 # --- the body, read no further than the limit ---------------------------------------------------------

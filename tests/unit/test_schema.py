@@ -121,9 +121,9 @@ def test_the_envelope_is_checked_too() -> None:
     assert found == {"document_type": "is required (one of resume, cover_letter)"}
     found = problems({**resume(), "document_type": "cv"})
     assert found == {"document_type": "must be one of 'resume', 'cover_letter'"}
-    found = problems({**resume(), "format": "docx", "options": {"paper": "a3", "spacing": "tight"}})
+    found = problems({**resume(), "format": "odt", "options": {"paper": "a3", "spacing": "tight"}})
     assert found == {
-        "format": "must be one of 'pdf' or 'tex'",
+        "format": "must be one of 'pdf', 'docx', 'txt' or 'tex'",
         "options.paper": "must be one of 'letter' or 'a4'",
         "options.spacing": "must be one of 'normal', 'compact' or 'ultra-compact'",
     }
@@ -146,7 +146,7 @@ def test_a_template_of_the_wrong_type_is_invalid_not_unknown() -> None:
 
 def test_an_unknown_template_among_other_errors_is_just_invalid() -> None:
     with pytest.raises(InvalidDocument) as info:
-        validate_request({**resume(), "template": "fancy", "format": "docx"})
+        validate_request({**resume(), "template": "fancy", "format": "odt"})
     assert not isinstance(info.value, UnknownTemplate)
     assert {d.path for d in info.value.details} == {"template", "format"}
 

@@ -103,10 +103,10 @@ def test_a_failed_job_asked_for_as_a_pdf_answers_its_error(code: str, status: in
     failed = view(JobStatus.FAILED)
     failed = JobView(job=failed.job.model_copy(update={"error": JobError(code=code, message="why")}))
     request = Request({"type": "http", "method": "POST", "path": "/v1/documents", "headers": []})
-    response = finished_response(request, failed, pdf=True)
+    response = finished_response(request, failed, document=True)
     assert response.status_code == status
     assert response.headers["Location"] == f"/v1/jobs/{'0' * 32}"
     assert json.loads(bytes(response.body))["error"]["code"] == code
-    as_json = finished_response(request, failed, pdf=False)
+    as_json = finished_response(request, failed, document=False)
     assert as_json.status_code == 200
     assert json.loads(bytes(as_json.body))["error"] == {"code": code, "message": "why"}

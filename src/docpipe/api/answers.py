@@ -66,14 +66,15 @@ def see_other(download: Download) -> Response:
 
 
 def finished_response(
-    request: Request, view: JobView, *, pdf: bool, warnings: tuple[ErrorDetail, ...] = ()
+    request: Request, view: JobView, *, document: bool, warnings: tuple[ErrorDetail, ...] = ()
 ) -> Response:
-    """A job that finished while the client waited: its status answer (200), or with ``pdf`` the
-    document (303) or, when it failed, the job's error as an error answer (there is no PDF to give)."""
+    """A job that finished while the client waited: its status answer (200), or, when the client asked
+    for the ``document`` itself, a 303 to it or, when it failed, the job's error as an error answer
+    (there is no document to give)."""
     location = job_path(request, view.job.job_id)
-    if view.download is not None and pdf:
+    if view.download is not None and document:
         return see_other(view.download)
-    if view.job.error is not None and pdf:
+    if view.job.error is not None and document:
         error = view.job.error
         status = 503 if error.code in RETRYABLE_FAILURES else 422
         response = error_response(request, status, error.code, error.message)

@@ -1,15 +1,16 @@
 """What the client asked for in its headers: the body's media type (JSON or YAML), how long it is
-willing to wait for the document (``Prefer: wait=N``, RFC 7240) and whether it wants the PDF itself
-(``Accept: application/pdf``) rather than JSON about it."""
+willing to wait for the document (``Prefer: wait=N``, RFC 7240) and whether it wants the document
+itself (``Accept: application/pdf``, or a DOCX's or text's own type) rather than JSON about it."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Literal
 
 from docpipe import contract
 from docpipe.api.errors import UnsupportedMediaType
+from docpipe.errors import DocumentTooLarge
 from docpipe.limits import MAX_REQUEST_BYTES
 from docpipe.parsing import too_large
 
@@ -49,14 +50,16 @@ def wait_seconds(prefer: str | None) -> int:
     return 0
 
 
-def wants_pdf(accept: str | None) -> bool:
-    """Whether ``application/pdf`` is acceptable (q > 0) and preferred to JSON; ``*/*`` keeps JSON."""
-    quality = {"application/pdf": 0.0, "application/json": 0.0}
+def wants_document(accept: str | None, media_type: str) -> bool:
+    """Whether the document's own media type (``application/pdf`` for a PDF; its parameters aside) is
+    acceptable (q > 0) and preferred to JSON; ``*/*`` keeps JSON."""
+    document = media_type.split(";")[0].strip().lower()
+    quality = {document: 0.0, "application/json": 0.0}
     for entry in (accept or "").split(","):
         media, *params = (part.strip() for part in entry.split(";"))
         if media.lower() in quality:
             quality[media.lower()] = _quality(params)
-    return quality["application/pdf"] > 0 and quality["application/pdf"] >= quality["application/json"]
+    return quality[document] > 0 and quality[document] >= quality["application/json"]
 
 
 def _quality(params: list[str]) -> float:
@@ -70,17 +73,23 @@ def _quality(params: list[str]) -> float:
     return 1.0
 
 
-async def read_limited(content_length: str | None, chunks: AsyncIterator[bytes]) -> bytes:
-    """The body, read no further than the limit: a declared length over it is refused before a byte
+async def read_limited(
+    content_length: str | None,
+    chunks: AsyncIterator[bytes],
+    *,
+    limit: int = MAX_REQUEST_BYTES,
+    refuse: Callable[[str], DocumentTooLarge] = too_large,
+) -> bytes:
+    """The body, read no further than ``limit``: a declared length over it is refused before a byte
     is read, and a chunked body as soon as it passes it (never held whole first, whatever its size).
     In Lambda the body arrives whole in the event (API Gateway caps it at 10 MB); the limit holds there
-    too."""
+    too. ``refuse`` makes the 413 (one that names the limit)."""
     declared = content_length.strip() if content_length else ""
-    if declared.isdigit() and int(declared) > MAX_REQUEST_BYTES:
-        raise too_large(f"the request is {int(declared):,} bytes")
+    if declared.isdigit() and int(declared) > limit:
+        raise refuse(f"the request is {int(declared):,} bytes")
     body = bytearray()
     async for chunk in chunks:
         body += chunk
-        if len(body) > MAX_REQUEST_BYTES:
-            raise too_large("the request is larger than that")
+        if len(body) > limit:
+            raise refuse("the request is larger than that")
     return bytes(body)

@@ -15,7 +15,7 @@ from docpipe.usecases.results import Download
 
 def download(objects: ObjectStore, document_key: str, seconds: int) -> Download:
     url, expires_at = objects.presign(document_key, seconds)
-    return Download(url=url, expires_at=expires_at)
+    return Download(url=url, expires_at=expires_at, media_type=ObjectStore.media_type(document_key))
 
 
 def release_hold(jobs: JobStore, job: Job) -> bool:

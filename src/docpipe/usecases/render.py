@@ -7,31 +7,20 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-from typing import TYPE_CHECKING, Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from docpipe import contract, validation
+from docpipe import contract, outputs, validation
 from docpipe.errors import DependencyUnavailable, InvalidDocument, RenderFailed
 from docpipe.jobs import ACTIVE, CachedDocument, Job, JobError, JobStatus, RenderMessage, now
 from docpipe.observability import logger, metrics
 from docpipe.settings import Settings
-from docpipe.templates import render_source
 from docpipe.usecases.documents import release_hold
 from docpipe.usecases.stores import Stores
 
-if TYPE_CHECKING:
-    from docpipe.renderer import RenderResult
-
-
-class DocumentRenderer(Protocol):
-    """What rendering needs of a renderer (:class:`docpipe.renderer.Renderer` in production)."""
-
-    def render(self, request: validation.DocumentRequestT) -> RenderResult: ...
-
 
 class RenderJob:
-    def __init__(self, stores: Stores, settings: Settings, renderer: DocumentRenderer) -> None:
+    def __init__(self, stores: Stores, settings: Settings, renderer: outputs.PdfRenderer) -> None:
         self.stores = stores
         self.settings = settings
         self.renderer = renderer
@@ -74,6 +63,7 @@ class RenderJob:
                 extra={"job_id": job.job_id, "attempt": receive_count, "error": type(exc).__name__},
             )
             raise
+        self.renderer.prepare_next()  # the job is answered: TeX for the next one may start now
 
     def _fail(self, job: Job, error: JobError) -> None:
         if self.stores.jobs.finish(job, JobStatus.FAILED, error=error):
@@ -82,14 +72,16 @@ class RenderJob:
 
     def _render_claimed(self, job: Job) -> None:
         request = validation.validate_request(json.loads(self.stores.objects.get_request(job.request_key)))
-        data, pages, elapsed, used_format = self._typeset(request)
+        output = outputs.produce(request, self.renderer)
         # The job holds its (content-addressed) document before uploading it: see usecases.documents.
         self.stores.jobs.hold_document(job)
-        self.stores.objects.put_document(job.document_key, data, job.format, job.filename)
+        self.stores.objects.put_document(job.document_key, output.data, job.format, job.filename)
         # Cache before announcing success: a client that sees "succeeded" and resubmits gets a hit.
         cached = CachedDocument(job_id=job.job_id, document_key=job.document_key, filename=job.filename)
         self.stores.cache.put(job.tenant, job.content_key, cached)
-        result = {"pages": pages, "bytes": len(data), "render_ms": int(elapsed)}
+        result = {"bytes": len(output.data), "render_ms": int(output.elapsed_ms)}
+        if output.pages is not None:  # a PDF's; a word processor paginates DOCX and text itself
+            result["pages"] = output.pages
         finished = self.stores.jobs.finish(job, JobStatus.SUCCEEDED, result=result)
         if not finished and self.stores.jobs.get(job.job_id) is None:
             # Erased while it rendered: neither its document nor its cache entry may outlive that.
@@ -98,15 +90,9 @@ class RenderJob:
             self._release_document(job)
             logger.info("job erased while rendering; its document removed", extra={"job_id": job.job_id})
             return
-        metrics.add_metric(name=contract.METRIC_RENDER_MS, unit="Milliseconds", value=elapsed)
-        logger.info("job succeeded", extra={"job_id": job.job_id, **result, "used_format": used_format})
-
-    def _typeset(self, request: validation.DocumentRequestT) -> tuple[bytes, int, float, bool]:
-        """The document's bytes, pages, milliseconds and whether a precompiled format was used."""
-        if request.format == "tex":
-            return render_source(request).text.encode(), 0, 0.0, False
-        result = self.renderer.render(request)
-        return result.pdf, result.pages, result.elapsed_ms, result.used_format
+        metrics.add_metric(name=contract.METRIC_RENDER_MS, unit="Milliseconds", value=output.elapsed_ms)
+        extra = {"job_id": job.job_id, **result, "format": job.format, "used_format": output.used_format}
+        logger.info("job succeeded", extra=extra)
 
     def _release_document(self, job: Job) -> None:
         """Drop a job's hold on its document and delete the document once no job holds it.

@@ -14,6 +14,8 @@ class Download:
 
     url: str
     expires_at: str
+    media_type: str = "application/pdf"
+    """The document's own type: what ``Accept`` asks for to be sent to the link itself (303)."""
 
 
 @dataclass(frozen=True)

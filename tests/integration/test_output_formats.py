@@ -1,0 +1,122 @@
+"""DOCX and plain text through the whole local pipeline: submit, queue, the real render handler, S3,
+the presigned link (type and file name), the cache; and through the CLI."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+import docx
+import pytest
+
+from docpipe.contract import MEDIA_TYPES
+from docpipe_local.client import http_json
+from docpipe_local.render_worker import RenderWorker
+from docpipe_local.stack import DevStack
+
+
+def fresh(document: dict[str, Any], output_format: str) -> dict[str, Any]:
+    """A copy no earlier test has rendered (the cache keys on content), in ``output_format``."""
+    made = copy.deepcopy(document)
+    made["data"]["personalInfo"]["name"] = f"Format Person {uuid.uuid4().hex[:8]}"
+    return made | {"format": output_format}
+
+
+def post(stack: DevStack, document: dict[str, Any], **headers: str) -> tuple[int, dict[str, Any], str]:
+    """Status, JSON body (empty for a redirect) and Location, without following redirects."""
+    request = urllib.request.Request(
+        f"{stack.url}/v1/documents",
+        data=json.dumps(document).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", **headers},
+    )
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(request, timeout=30) as response:
+            return response.status, json.loads(response.read()), response.headers.get("Location", "")
+    except urllib.error.HTTPError as error:
+        body = error.read()
+        return error.code, json.loads(body) if body else {}, error.headers.get("Location", "")
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def drain(worker: RenderWorker) -> None:
+    while worker.poll_once():
+        pass
+
+
+def download(url: str) -> tuple[bytes, str, str]:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return response.read(), response.headers["Content-Type"], response.headers["Content-Disposition"]
+
+
+def text_of(data: bytes, output_format: str) -> str:
+    if output_format == "docx":
+        return "\n".join(p.text for p in docx.Document(io.BytesIO(data)).paragraphs)
+    return data.decode("utf-8")
+
+
+@pytest.mark.parametrize("output_format", ["docx", "txt"])
+def test_a_format_goes_through_the_pipeline_and_the_cache(
+    stack: DevStack, worker: RenderWorker, sample_resume: dict[str, Any], output_format: str
+) -> None:
+    document = fresh(sample_resume, output_format)
+    code, queued, _ = post(stack, document)
+    assert code == 202, queued
+    drain(worker)
+    code, status = http_json("GET", f"{stack.url}/v1/jobs/{queued['job_id']}")
+    assert status["status"] == "succeeded", status
+    assert status["format"] == output_format
+    assert status["pages"] is None  # a word processor paginates these itself
+    data, content_type, disposition = download(status["download_url"])
+    assert content_type == MEDIA_TYPES[output_format]
+    assert disposition.endswith(f'_Resume.{output_format}"')
+    text = text_of(data, output_format)
+    assert document["data"]["personalInfo"]["name"] in text
+    assert document["data"]["experience"][0]["title"] in text
+
+    code, hit, _ = post(stack, document)
+    assert (code, hit["cached"], hit["job_id"]) == (200, True, queued["job_id"])
+    assert worker.poll_once() == 0  # the hit queued nothing
+    # The same document as a PDF is another document: its own job, not the DOCX's cache entry.
+    code, as_pdf, _ = post(stack, document | {"format": "pdf"})
+    assert code == 202
+    assert as_pdf["job_id"] != queued["job_id"]
+    drain(worker)
+
+
+def test_accept_with_the_documents_own_type_redirects_to_it(
+    stack: DevStack, worker: RenderWorker, sample_resume: dict[str, Any]
+) -> None:
+    document = fresh(sample_resume, "docx")
+    post(stack, document)
+    drain(worker)
+    code, _, location = post(stack, document, Accept=MEDIA_TYPES["docx"])
+    assert code == 303
+    data, content_type, _ = download(location)
+    assert content_type == MEDIA_TYPES["docx"]
+    assert data.startswith(b"PK")
+    # Asking for a PDF when the document is a DOCX gets JSON about it, not a DOCX in its place.
+    code, body, _ = post(stack, document, Accept="application/pdf")
+    assert (code, body["cached"]) == (200, True)
+
+
+@pytest.mark.parametrize("output_format", ["docx", "txt"])
+def test_the_cli_writes_the_format(run: Any, tmp_path: Path, output_format: str) -> None:
+    source = Path(__file__).parents[2] / "src/docpipe/samples/resume.json"
+    (tmp_path / "resume.json").write_bytes(source.read_bytes())
+    done = run("render", "resume.json", "--format", output_format, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    written = tmp_path / f"resume.{output_format}"
+    name = json.loads(source.read_text())["data"]["personalInfo"]["name"]
+    assert name in text_of(written.read_bytes(), output_format)
+    assert f"resume.{output_format}: " in done.stderr.decode()
