@@ -5,7 +5,7 @@ untypesettable text up front with the same answer the renderer would reach. ``ma
 it from the packages in ``layers/texlive/packages.txt``; a test checks it matches what is installed.
 
 - ``pdftex``: characters pdflatex prints with T1/TS1 encodings (from LaTeX's own ``*.dfu`` tables),
-  limited to the Latin blocks the templates' Type 1 fonts really carry.
+  limited to the Latin blocks the templates' Type 1 fonts really carry, and the ellipsis (LY1).
 - ``main``: what the XeLaTeX main fonts (Noto Serif and Noto Sans) both cover.
 - ``fallbacks``: further fonts, in order; a character goes to the first that has it.
 """
@@ -29,13 +29,26 @@ MAIN_FAMILIES = ("Noto Serif", "Noto Sans")
 PREFERRED_FALLBACKS = ("Noto Sans CJK SC", "Noto Sans Symbols", "Noto Sans Symbols2", "Noto Sans Math")
 LAST_RESORT = ("Symbola",)
 # Type 1 fonts (lmodern, charter, helvet) carry these Unicode blocks; pdflatex gets nothing else.
-_PDFTEX_BLOCKS = ((0x20, 0x7E), (0xA0, 0x17F), (0x2010, 0x2044), (0x20AC, 0x20AC), (0x2122, 0x2122))
+# Beyond Latin-1 and Latin Extended-A: punctuation (U+2010..2044), the florin, and the currency and
+# letterlike symbols TS1 gives Latin Modern (₡ ₤ ₦ ₩ ₫ € ₱, ℃ № ℗ ℠ ™); each extracts as itself
+# (tests/integration/test_typography.py). Not U+2126 OHM SIGN: NFC makes it a Greek capital omega.
+_PDFTEX_BLOCKS = (
+    (0x20, 0x7E), (0xA0, 0x17F), (0x192, 0x192), (0x2010, 0x2044), (0x20A1, 0x20B1), (0x2103, 0x2103),
+    (0x2116, 0x2117), (0x2120, 0x2120), (0x2122, 0x2122),
+)  # fmt: skip
+# Declared by LaTeX's kernel rather than t1enc/ts1enc.dfu, and typeset from Latin Modern's LY1 fonts
+# (base/engine.tex.j2), whose glyph is named so that it extracts as itself: the ellipsis.
+_PDFTEX_EXTRA = frozenset({0x2026})
 _SKIP_FAMILY = re.compile(r"\b(UI|Mono|Display|Unjoined|Looped|CJK (?!SC))\b")
 
 # Invisible format characters: dropped (variation selectors, BOM, bidi marks, word joiner).
 IGNORABLE = frozenset(
     [*map(chr, range(0xFE00, 0xFE10)), "\ufeff", "\u200e", "\u200f", "\u2060", "\u200b", "\u00ad"]
 )
+# Presentation-form ligatures (U+FB00..FB06), pasted from another PDF: printed as their letters, which
+# the fonts ligate by themselves, so the text layer (search, an ATS's keyword match) reads "fi", never
+# U+FB01, and the characters do not send a Latin document to XeLaTeX.
+LIGATURE_LETTERS = {code: unicodedata.normalize("NFKC", chr(code)) for code in range(0xFB00, 0xFB07)}
 # Runs of whitespace become one space, except the no-break space: the user put it there so that
 # "10\u00a0km" never breaks, and latex.escape spells it as a tie (``~``). (``\s`` already covers
 # every Unicode space separator: U+2000..U+200A, U+202F, U+205F, U+3000.)
@@ -136,7 +149,10 @@ def table() -> FontTable:
 def needs_unicode_engine(chars: Iterable[str]) -> bool:
     """True when some character is beyond what pdflatex prints: XeLaTeX must typeset it."""
     pdftex = table().pdftex
-    return any(ch not in pdftex and not ch.isspace() and ch not in IGNORABLE for ch in set(chars))
+    return any(
+        ch not in pdftex and not ch.isspace() and ch not in IGNORABLE and ord(ch) not in LIGATURE_LETTERS
+        for ch in set(chars)
+    )
 
 
 def unprintable(text: str) -> list[str]:
@@ -194,7 +210,7 @@ def _pdftex_codes() -> set[int]:
             for h in re.findall(r"\\DeclareUnicodeCharacter\{([0-9A-F]+)\}", Path(path).read_text())
         }
     blocks = {code for lo, hi in _PDFTEX_BLOCKS for code in range(lo, hi + 1)}
-    return (declared | set(range(0x20, 0x7F))) & blocks
+    return (declared | set(range(0x20, 0x7F)) | _PDFTEX_EXTRA) & (blocks | _PDFTEX_EXTRA)
 
 
 def build_table() -> dict[str, object]:

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from functools import cache
 
-from docpipe import addresses, fonts, linebreaks
+from docpipe import addresses, fonts, linebreaks, typography
 
 
 class TeX(str):
@@ -50,6 +50,7 @@ _REPLACEMENTS = {
     "<": r"\textless{}",
     ">": r"\textgreater{}",
     "|": r"\textbar{}",
+    # (ASCII quotes reach this table only through typography.quote_commands, by context.)
     '"': r"\textquotedbl{}",
     "'": r"\textquotesingle{}",
     "`": r"\textasciigrave{}",
@@ -86,6 +87,8 @@ _DEADLINE: ContextVar[float] = ContextVar("docpipe_escape_deadline", default=mat
 Span = tuple[int, int, int]
 """A stretch of the text: (font index, start, end); for a piece of a fallback run, (1 if it is in
 the run's font else 0, start, end)."""
+Quotes = dict[int, str]
+"""The command for each ASCII quote of the text, by position (typography.quote_commands)."""
 
 
 @contextlib.contextmanager
@@ -107,13 +110,25 @@ def _at(breaks: list[int], position: int) -> bool:
     return i < len(breaks) and breaks[i] == position
 
 
-def _span(text: str, start: int, end: int, breaks: list[int]) -> str:
+def _translate(text: str, start: int, end: int, quotes: Quotes) -> str:
+    """``text[start:end]`` escaped: one ``str.translate``, plus each ASCII quote's command by context."""
+    if not quotes:
+        return text[start:end].translate(_TABLE)
+    parts, last = [], start
+    for found in typography.QUOTE.finditer(text, start, end):
+        parts += [text[last : found.start()].translate(_TABLE), quotes[found.start()]]
+        last = found.end()
+    parts.append(text[last:end].translate(_TABLE))
+    return "".join(parts)
+
+
+def _span(text: str, start: int, end: int, breaks: list[int], quotes: Quotes) -> str:
     """``text[start:end]`` escaped, with the break points (linebreaks.py) inside it."""
     inside = breaks[bisect.bisect_right(breaks, start) : bisect.bisect_left(breaks, end)]
     if not inside:
-        return text[start:end].translate(_TABLE)
+        return _translate(text, start, end, quotes)
     cuts = [start, *inside, end]
-    return linebreaks.BREAK.join(text[a:b].translate(_TABLE) for a, b in itertools.pairwise(cuts))
+    return linebreaks.BREAK.join(_translate(text, a, b, quotes) for a, b in itertools.pairwise(cuts))
 
 
 @cache
@@ -184,10 +199,11 @@ def _pieces(font_codes: str, run: Span) -> list[Span]:
 def _fallback_run(text: str, font_codes: str, run: Span, breaks: list[int], rtl: set[str]) -> str:
     command = _font_command(run[0])
     body = []
+    # Fallback runs exist only on XeLaTeX, where ASCII quotes print straight anyway ({}: no context).
     for own, start, end in _pieces(font_codes, run):
         if breaks and start > run[1] and _at(breaks, start):
             body.append(linebreaks.BREAK)
-        escaped = _span(text, start, end, breaks)
+        escaped = _span(text, start, end, breaks, {})
         body.append(f"{{{command}{{}}{escaped}}}" if own else escaped)
     tex = "".join(body)
     if not rtl.isdisjoint(text[run[1] : run[2]]):
@@ -203,11 +219,13 @@ def escape(text: str) -> TeX:
     """
     if time.monotonic() > _DEADLINE.get():
         raise TimeoutError("the render's time ran out while writing the document")
-    text = fonts.WHITESPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
+    text = unicodedata.normalize("NFC", text).translate(fonts.LIGATURE_LETTERS)
+    text = fonts.WHITESPACE.sub(" ", text).strip()
     chosen = _font_codesof(text)
     breaks = linebreaks.break_points(text)
+    quotes = typography.quote_commands(text)
     if not any(chosen.values()):  # all in the main font: the common case
-        return TeX(_LIGATURES.sub(r"\1{}", _span(text, 0, len(text), breaks)))
+        return TeX(_LIGATURES.sub(r"\1{}", _span(text, 0, len(text), breaks, quotes)))
     font_codes = text.translate({ord(ch): chr(index) for ch, index in chosen.items()})
     rtl = {ch for ch in chosen if unicodedata.bidirectional(ch) in _RTL}
     parts = []
@@ -215,7 +233,7 @@ def escape(text: str) -> TeX:
         if breaks and _at(breaks, run[1]):
             parts.append(linebreaks.BREAK)  # where the font changes inside a long word
         if run[0] == 0:
-            parts.append(_span(text, run[1], run[2], breaks))
+            parts.append(_span(text, run[1], run[2], breaks, quotes))
         else:
             parts.append(_fallback_run(text, font_codes, run, breaks, rtl))
     return TeX(_LIGATURES.sub(r"\1{}", "".join(parts)))

@@ -47,6 +47,19 @@ def test_latin_text_stays_on_pdflatex(ch: str) -> None:
     assert not fonts.needs_unicode_engine(f"Plain {ch} text")
 
 
+@pytest.mark.parametrize("ch", list("…’‘“”–—•€™©®°×±§¶†‡‰‱№℗℠℃¹²³ƒ₡₤₦₩₫₱"))
+def test_typographic_characters_stay_on_pdflatex(ch: str) -> None:
+    # Each prints from Latin Modern and extracts as itself (tests/integration/test_typography.py).
+    assert not fonts.needs_unicode_engine(f"Plain {ch} text")
+
+
+@pytest.mark.parametrize("ch", ["\u2032", "\u2033", "\u2126"])
+def test_what_latin_modern_cannot_print_as_itself_needs_xelatex(ch: str) -> None:
+    # ′ ″: no text glyph (a math prime is a superscript, and there is no double one); Ω (U+2126): NFC
+    # makes it a Greek capital omega.
+    assert fonts.needs_unicode_engine(f"5{ch}")
+
+
 @pytest.mark.parametrize("text", ["Ελληνικά", "Русский", "中文", "مرحبا", "😀", "∑"])
 def test_other_scripts_need_xelatex(text: str) -> None:
     assert fonts.needs_unicode_engine(text)

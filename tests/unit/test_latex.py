@@ -59,7 +59,7 @@ def test_all_ten_together_backslash_first() -> None:
         ("<", r"\textless{}"),
         (">", r"\textgreater{}"),
         ("|", r"\textbar{}"),
-        ('"', r"\textquotedbl{}"),
+        ('"', r"\textquotedbl{}"),  # a quote on its own prints straight (typography.py)
         ("'", r"\textquotesingle{}"),
         ("`", r"\textasciigrave{}"),
         ("‘a’", r"\textquoteleft{}a\textquoteright{}"),
@@ -81,6 +81,7 @@ def test_characters_t1_fonts_would_print_as_something_else(text: str, tex: str) 
         ("!`", r"!\textasciigrave{}"),  # not an inverted exclamation mark
         ("?`", r"?\textasciigrave{}"),  # not an inverted question mark
         ("''", r"\textquotesingle{}\textquotesingle{}"),  # not a closing double quote
+        ("x''", r"x\dprsquo{}\dprsquo{}"),  # nor here: two commands, never the pair of characters
         ("``", r"\textasciigrave{}\textasciigrave{}"),  # not an opening double quote
         ("<<", r"\textless{}\textless{}"),  # not a guillemet
         ("a-b", "a-b"),  # a single hyphen is a hyphen
@@ -89,6 +90,42 @@ def test_characters_t1_fonts_would_print_as_something_else(text: str, tex: str) 
 )
 def test_ligatures_that_would_change_the_text_are_broken(text: str, tex: str) -> None:
     assert escape(text) == tex
+
+
+@pytest.mark.parametrize(
+    ("text", "tex"),
+    [
+        ("don't", r"don\dprsquo{}t"),  # an apostrophe between letters: closing, like ’
+        ("O'Brien's", r"O\dprsquo{}Brien\dprsquo{}s"),
+        ("'single' and \"double\"", r"\dplsquo{}single\dprsquo{} and \dpldquo{}double\dprdquo{}"),
+        ("5'11\"", r"5\dprsquo{}11\dprdquo{}"),
+        (
+            '("a") [\'b\'] —"c"',
+            r"(\dpldquo{}a\dprdquo{}) {[}\dplsquo{}b\dprsquo{}{]} \textemdash{}\dpldquo{}c\dprdquo{}",
+        ),
+        ("\"'nested'\"", r"\dpldquo{}\dplsquo{}nested\dprsquo{}\dprdquo{}"),  # a run takes one form
+        ("a ' b \" c", r"a \textquotesingle{} b \textquotedbl{} c"),  # alone: straight
+        ("a\u00a0'x", r"a~\dplsquo{}x"),  # a no-break space is a space
+    ],
+)
+def test_ascii_quotes_take_their_curly_form_from_the_context(text: str, tex: str) -> None:
+    # Only the look: base/engine.tex.j2 maps these glyphs back to the ASCII typed (test_typography.py).
+    assert escape(text) == tex
+
+
+def test_the_quote_context_reaches_across_break_points() -> None:
+    word = "x" * 9 + "'" + "y" * 20  # a long word: a break point may fall next to the quote
+    escaped = escape(word).replace(BREAK, "")
+    assert escaped == "x" * 9 + r"\dprsquo{}" + "y" * 20
+
+
+@pytest.mark.parametrize(
+    ("text", "tex"),
+    [("\ufb01ne", "fine"), ("e\ufb00ort \ufb04", "effort ffl"), ("\ufb05\ufb06", "stst")],
+)
+def test_presentation_form_ligatures_become_their_letters(text: str, tex: str) -> None:
+    assert escape(text) == tex
+    assert not fonts.needs_unicode_engine(text)
 
 
 @pytest.mark.parametrize(
@@ -245,7 +282,7 @@ def test_display_url(address: str, shown: str) -> None:
 
 # Everything escape() may emit that is not plain text: fixed commands, escaped specials, font groups.
 _ALLOWED_MARKUP = re.compile(
-    r"\\(?:text[a-z]+|allowbreak|dpbreak|hspace\{0pt\}|endR)\{\}"
+    r"\\(?:text[a-z]+|allowbreak|dpbreak|dp[lr][sd]quo|hspace\{0pt\}|endR)\{\}"
     r"|\\hspace\{0pt\}|\\beginR |\\[{}$&#%_-]|\{\\docpipefont[A-Z]+\{\}|-\{\}|,\{\}|\{[\[\]*]\}"
 )
 _TEXT = st.text(

@@ -14,6 +14,7 @@ from envelopes import PERSON, letter, problems, resume
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from docpipe import latex
 from docpipe.dates import PartialDate
 from docpipe.envelope import CoverLetterRequest, ResumeRequest
 from docpipe.errors import InvalidDocument
@@ -129,7 +130,7 @@ def test_education_details_reach_the_page(template: str) -> None:
         "projects": ["Thesis on queues", {"name": "Compiler", "tools": ["OCaml"], "achievements": ["Fast."]}],
     }
     tex = source(resume(education=[school]), template)
-    for text in ("GPA:", "3.9", "Summa cum laude", "Dean\\textquotesingle{}s List", "Thesis on queues",
+    for text in ("GPA:", "3.9", "Summa cum laude", latex.escape("Dean's List"), "Thesis on queues",
                  "Compiler", "OCaml", "Fast.", r"\href{https://uni.example.edu}{Uni}"):  # fmt: skip
         assert text in tex, text
 
