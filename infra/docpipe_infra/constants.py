@@ -42,6 +42,7 @@ CTX_API_RATE_LIMIT: Final = "docpipe:apiRateLimit"
 CTX_API_BURST_LIMIT: Final = "docpipe:apiBurstLimit"
 CTX_CORS_ORIGINS: Final = "docpipe:corsOrigins"
 CTX_XRAY_ENDPOINT: Final = "docpipe:xrayEndpoint"
+CTX_SNAP_START: Final = "docpipe:snapStart"
 
 # --- defaults of the context keys -------------------------------------------------------------------
 DEFAULT_LOG_RETENTION_DAYS: Final = 14
@@ -53,6 +54,10 @@ DEFAULT_RENDER_MAX_CONCURRENCY: Final = 10
 # The original service allowed 60 requests/min with a burst of 20 per client: 1 req/s steady, 20 burst.
 DEFAULT_API_RATE_LIMIT: Final = 1.0
 DEFAULT_API_BURST_LIMIT: Final = 20
+# SnapStart for the ZIP functions (submit, status): on. Their init (imports, settings, the app, the
+# boto3 clients) is most of a cold start, and the snapshot's price at this size is cents a month
+# (docs/performance.md, "SnapStart"; docs/decisions.md).
+DEFAULT_SNAP_START: Final = True
 
 # --- application settings handed to the functions as environment variables --------------------------
 # The others are the application's defaults: docpipe.contract.
@@ -108,6 +113,9 @@ FUNCTION_NAMES: Final = (SUBMIT, STATUS, RENDER)
 # Fixed logical ids: `sam local invoke SubmitFunction -t cdk.out/Docpipe.template.json` and the tests
 # address functions by these.
 FUNCTION_LOGICAL_IDS: Final = {SUBMIT: "SubmitFunction", STATUS: "StatusFunction", RENDER: "RenderFunction"}
+# With SnapStart, API Gateway invokes this alias of the ZIP functions' current version: SnapStart only
+# applies to published versions, never to $LATEST.
+LIVE_ALIAS: Final = "live"
 
 # --- API --------------------------------------------------------------------------------------------
 # The stage is part of the URL (https://<id>.execute-api.<region>.amazonaws.com/api/v1/documents); the
@@ -118,6 +126,7 @@ HEALTH_PATH: Final = "/health"
 # (method, path, function): every route the API serves. All but /health need an API key.
 ROUTES: Final = (
     ("POST", "/v1/documents", SUBMIT),
+    ("POST", "/v1/check", SUBMIT),  # the ATS check: reads a job's request and document back
     ("GET", "/v1/jobs/{job_id}", STATUS),
     ("DELETE", "/v1/jobs/{job_id}", STATUS),
     ("GET", "/v1/templates", STATUS),

@@ -24,13 +24,19 @@ from docpipe_infra import nag
 def grant_submit(role: iam.Role, *, bucket: s3.IBucket, table: dynamodb.ITable, queue: sqs.IQueue) -> None:
     # Never DeleteObject: the job is recorded before its request is stored, so an identical job that
     # wins the race leaves nothing to clean up, and erasure is the status function's.
-    _objects(role, bucket, ["s3:PutObject"], contract.REQUESTS_PREFIX, "submit stores each request's JSON")
+    _objects(
+        role,
+        bucket,
+        ["s3:PutObject", "s3:GetObject"],
+        contract.REQUESTS_PREFIX,
+        "submit stores each request's JSON, and reads it back for POST /v1/check of a job",
+    )
     _objects(
         role,
         bucket,
         ["s3:GetObject"],
         contract.DOCUMENTS_PREFIX,
-        "submit presigns links to finished documents on a cache hit",
+        "submit presigns links to finished documents on a cache hit, and reads one for POST /v1/check",
     )
     _items(role, table, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"])
     _pointer_release(role, table)

@@ -3,7 +3,8 @@
 Exit codes: 0 done (each warning on stderr as ``warning: path: message``); 2 invalid input (every
 problem on stderr as ``path: message``, no output file written; with ``--strict``, warnings count as
 problems); 3 the document could not be typeset (a clear reason on stderr); 4 ``dev`` or ``demo``
-without the local stack (``docpipe_local`` and the ``local`` extra) installed.
+without the local stack (``docpipe_local`` and the ``local`` extra) installed. ``check``: 0 clean, 1
+problems found (listed on stdout), 2 invalid input (the PDF or the request).
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, get_args
 
 from docpipe import catalog, formats, validation
-from docpipe.envelope import DOCUMENT_TYPES, REQUEST_MODELS
+from docpipe.envelope import DOCUMENT_TYPES, REQUEST_MODELS, OutputFormat
 from docpipe.errors import DocpipeError, InvalidDocument
 
 EXIT_INVALID = 2
@@ -71,22 +72,17 @@ def _write(path: Path | None, data: bytes) -> None:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
+    from docpipe.outputs import produce
     from docpipe.renderer import Renderer
-    from docpipe.templates import render_source
 
     request = _load(args)
-    if request.format == "tex":
-        _write(_output_path(args, ".tex"), render_source(request).text.encode())
-        return 0
     renderer = Renderer(timeout=args.timeout, format_dir=formats.default_directory())
-    result = renderer.render(request)
-    target = _output_path(args, ".pdf")
-    _write(target, result.pdf)
+    output = produce(request, renderer)
+    target = _output_path(args, f".{request.format}")
+    _write(target, output.data)
     if target is not None:
-        print(
-            f"{target}: {result.pages} page(s), {len(result.pdf):,} bytes, {result.elapsed_ms:.0f} ms",
-            file=sys.stderr,
-        )
+        pages = f"{output.pages} page(s), " if output.pages is not None else ""
+        print(f"{target}: {pages}{len(output.data):,} bytes, {output.elapsed_ms:.0f} ms", file=sys.stderr)
     return 0
 
 
@@ -94,6 +90,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
     request = _load(args)
     print(f"ok: {request.document_type}, template {request.template}, format {request.format}")
     return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from docpipe import atscheck
+
+    request = _load(args)  # --against: the request the PDF was made from
+    report = atscheck.check(Path(args.pdf).read_bytes(), request, pdftotext=args.pdftotext)
+    print(report.model_dump_json(indent=2) if args.json else atscheck.summary(report, args.pdf))
+    return 0 if report.clean else 1
 
 
 def cmd_templates(_: argparse.Namespace) -> int:
@@ -178,7 +183,7 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("input", help="a .json or .yaml file, or - for standard input")
         command.add_argument("--type", choices=DOCUMENT_TYPES, help="document type, for bare data")
         command.add_argument("--template", help="template name (see `docpipe templates`)")
-        command.add_argument("--format", choices=("pdf", "tex"), help="output format")
+        command.add_argument("--format", choices=get_args(OutputFormat), help="output format (default pdf)")
         command.add_argument(
             "--strict", action="store_true", help="treat warnings (unknown fields, extra sections) as errors"
         )
@@ -189,6 +194,7 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--timeout", type=float, default=20.0, help="TeX wall-clock limit in seconds")
     render.set_defaults(handler=cmd_render)
     input_command("validate", "check a document without rendering it").set_defaults(handler=cmd_validate)
+    _add_check(sub)
     sub.add_parser("templates", help="list the templates").set_defaults(handler=cmd_templates)
     schema = sub.add_parser("schema", help="print the JSON Schema of a request")
     schema.add_argument("document_type", choices=DOCUMENT_TYPES)
@@ -204,6 +210,18 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=cmd_demo)
     _add_dev(sub)
     return parser
+
+
+def _add_check(sub: Any) -> None:
+    check = sub.add_parser("check", help="what a résumé parser (ATS) recovers from a PDF")
+    check.add_argument("pdf", help="the PDF")
+    check.add_argument(
+        "--against", dest="input", required=True, help="the request it was made from (.json or .yaml, or -)"
+    )
+    check.add_argument("--type", choices=DOCUMENT_TYPES, help="document type, for bare data")
+    check.add_argument("--json", action="store_true", help="the whole report as JSON")
+    check.add_argument("--pdftotext", action="store_true", help="read it with poppler's pdftotext too")
+    check.set_defaults(handler=cmd_check, strict=False)
 
 
 def _add_dev(sub: Any) -> None:

@@ -473,7 +473,7 @@ def _expected_permissions(synth: Synth, name: str) -> set[Permission]:
     common = grants(ENI_AND_XRAY, "*") | grants(["logs:CreateLogStream", "logs:PutLogEvents"], logs)
     release_pointer = grants(["dynamodb:DeleteItem"], table, POINTER_ONLY)
     by_function = {
-        c.SUBMIT: grants(["s3:PutObject"], requests)
+        c.SUBMIT: grants(["s3:PutObject", "s3:GetObject"], requests)  # GetObject: POST /v1/check of a job
         | grants(["s3:GetObject"], documents)
         | grants(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], table)
         | release_pointer
@@ -526,8 +526,13 @@ def test_routes_and_api_keys(synth: Synth) -> None:
         props = method["Properties"]
         assert props["Integration"]["Type"] == "AWS_PROXY"
         parts = props["Integration"]["Uri"]["Fn::Join"][1]
-        (function_arn,) = [part for part in parts if isinstance(part, dict) and "Fn::GetAtt" in part]
-        function_id = function_arn["Fn::GetAtt"][0]
+        (target,) = [
+            part
+            for part in parts
+            if isinstance(part, dict)
+            and ("Fn::GetAtt" in part or not part.get("Ref", "AWS::").startswith("AWS::"))
+        ]
+        function_id = invoked_function(synth, target)
         routes.add(
             (props["HttpMethod"], paths[props["ResourceId"]["Ref"]], function_id, props["ApiKeyRequired"])
         )
@@ -535,6 +540,15 @@ def test_routes_and_api_keys(synth: Synth) -> None:
         (method, path, c.FUNCTION_LOGICAL_IDS[fn], path != c.HEALTH_PATH) for method, path, fn in c.ROUTES
     }
     assert routes == expected
+
+
+def invoked_function(synth: Synth, target: dict[str, Any]) -> str:
+    """The function an integration URI names: by its ARN, or (SnapStart) through an alias of it."""
+    if "Fn::GetAtt" in target:
+        return str(target["Fn::GetAtt"][0])
+    alias = synth.template_json["Resources"][target["Ref"]]
+    assert alias["Type"] == "AWS::Lambda::Alias"
+    return str(alias["Properties"]["FunctionName"]["Ref"])
 
 
 def test_post_bodies_and_path_parameters_are_validated(synth: Synth) -> None:

@@ -15,7 +15,9 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, TypeAdapter
 
+from docpipe.atscheck import MAX_PDF_BYTES, CheckReport
 from docpipe.envelope import DocumentRequest
+from docpipe.usecases.check import MAX_CHECK_BODY_BYTES
 
 _SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
@@ -137,7 +139,12 @@ SUBMIT_OPERATION = {
             "wait=N (N <= 25): wait up to N seconds for the document; 200 (or 303) if it is ready by then, "
             "202 otherwise",
         ),
-        _header("Accept", "application/pdf: a ready document answers 303 See Other to the document itself"),
+        _header(
+            "Accept",
+            "the document's own type (application/pdf; for format docx "
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document; for txt text/plain): "
+            "a ready document answers 303 See Other to the document itself",
+        ),
     ],
 }
 JOB_LINKS = {
@@ -195,8 +202,47 @@ SUBMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
         "links": JOB_LINKS,
     },
     303: {
-        "description": "with Accept: application/pdf, the document is ready: Location is its link",
+        "description": "with Accept naming the document's type, it is ready: Location is its link",
         "headers": _LOCATION,
     },
     **answers(404, 409, 413, 415, 422, 429, 503),
+}
+
+_CHECK_FORMS = [
+    {
+        "title": "JobCheck",
+        "type": "object",
+        "required": ["jobId"],
+        "additionalProperties": False,
+        "properties": {"jobId": {"type": "string", "description": "a finished PDF job of this API key"}},
+    },
+    {
+        "title": "SentCheck",
+        "type": "object",
+        "required": ["pdf", "document"],
+        "additionalProperties": False,
+        "properties": {
+            "pdf": {
+                "type": "string",
+                "contentEncoding": "base64",
+                "description": f"the PDF in base64, at most {MAX_PDF_BYTES:,} bytes decoded",
+            },
+            "document": _ENVELOPE_REF,
+        },
+    },
+]
+CHECK_OPERATION = {
+    "requestBody": {"required": True, "content": {"application/json": {"schema": {"oneOf": _CHECK_FORMS}}}}
+}
+CHECK_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "model": CheckReport,
+        "description": "what a résumé parser recovers: clean, or every problem found",
+    },
+    **answers(404, 415, 422, 503),
+    409: {"model": ErrorResponse, "description": "the job has not finished, or made no PDF"},
+    413: {
+        "model": ErrorResponse,
+        "description": f"body over {MAX_CHECK_BODY_BYTES:,} bytes, or a PDF over {MAX_PDF_BYTES:,} bytes",
+    },
 }

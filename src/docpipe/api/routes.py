@@ -22,8 +22,11 @@ from docpipe.api.answers import (
     see_other,
     warnings_body,
 )
+from docpipe.api.check import read_check_body
 from docpipe.api.errors import NoTenant
 from docpipe.api.openapi import (
+    CHECK_OPERATION,
+    CHECK_RESPONSES,
     REQUEST_BODY,
     SUBMIT_OPERATION,
     SUBMIT_RESPONSES,
@@ -32,6 +35,7 @@ from docpipe.api.openapi import (
     ValidResponse,
     answers,
 )
+from docpipe.contract import MEDIA_TYPES
 from docpipe.envelope import DOCUMENT_TYPES, REQUEST_MODELS
 from docpipe.errors import NotFound
 from docpipe.pipeline import Pipeline
@@ -99,15 +103,17 @@ def submit_router() -> APIRouter:
         """Submit a document: 200 with a download link from cache, or 202 with a job to poll.
 
         ``Prefer: wait=N`` (N <= 25): wait up to N seconds for the job, answering 200 with the link if
-        it finishes. ``Accept: application/pdf``: a finished document answers 303 to the link itself.
+        it finishes. ``Accept: application/pdf`` (or the DOCX or text type, for those formats): a finished
+        document answers 303 to the link itself.
         """
         tenant = tenant_of(request)
         result: Submitted = await run_in_threadpool(
             pipeline.submit, body.raw, tenant, request.headers.get("idempotency-key"), yaml_ok=body.yaml
         )
-        pdf = negotiation.wants_pdf(request.headers.get("accept"))
+        accept = request.headers.get("accept")
         if isinstance(result, Cached):
-            return see_other(result.download) if pdf else cached_response(result)
+            document = negotiation.wants_document(accept, result.download.media_type)
+            return see_other(result.download) if document else cached_response(result)
         seconds = negotiation.wait_seconds(request.headers.get("prefer"))
         view = (
             await wait.until_finished(
@@ -118,9 +124,33 @@ def submit_router() -> APIRouter:
         )
         if view is None:
             return queued_response(request, result)
-        return finished_response(request, view, pdf=pdf, warnings=result.warnings)
+        document = negotiation.wants_document(accept, MEDIA_TYPES[view.job.format])
+        return finished_response(request, view, document=document, warnings=result.warnings)
 
+    _add_check_route(router)
     return router
+
+
+def _add_check_route(router: APIRouter) -> None:
+    """The ATS check, beside submit: a client checks what it submitted (pdfminer loads on first use)."""
+
+    @router.post(
+        "/v1/check",
+        operation_id="check_document",
+        openapi_extra=CHECK_OPERATION,
+        tags=["documents"],
+        response_model=None,
+        responses=CHECK_RESPONSES,
+    )
+    async def check_document(request: Request, pipeline: PipelineDep) -> dict[str, Any]:
+        """What a résumé parser recovers from a PDF: a finished job's (``{"jobId": ...}``) or one sent
+        with the request it was made from (``{"pdf": "<base64>", "document": {...}}``)."""
+        tenant, headers = tenant_of(request), request.headers  # no tenant: refused before reading
+        raw = await read_check_body(
+            headers.get("content-type", ""), headers.get("content-length"), request.stream()
+        )
+        report = await run_in_threadpool(pipeline.check, raw, tenant)
+        return report.model_dump(mode="json")
 
 
 def status_router() -> APIRouter:
