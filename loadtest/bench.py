@@ -24,6 +24,9 @@ alike. Numbers are wall-clock seconds.
 Fallback section (loadtest/bench_fallback.py): a 256 KiB letter of Yi syllables mixed with Latin
 words (a late fallback font, a font switch every other word) against a 256 KiB ASCII letter, end to
 end and the Python part alone; the budget is 4x.
+
+Speed section (loadtest/bench_speed.py): handler imports, the CLI as a whole process, and renders by
+a TeX process started ahead of time, each as a ratio to its reference in the same run.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ from typing import Any
 
 from docpipe import formats, renderer, templates, validation
 from docpipe.renderer import Renderer
-from loadtest import bench_fallback, bench_pipeline
+from loadtest import bench_fallback, bench_pipeline, bench_speed
 from loadtest.machine import cpu_model
 from loadtest.percentiles import percentile
 
@@ -276,6 +279,7 @@ SECTIONS: dict[str, Callable[[int], str]] = {
     "engine": engine_section,
     "fallback": bench_fallback.section,
     "pipeline": pipeline_section,
+    "speed": bench_speed.section,
 }
 
 

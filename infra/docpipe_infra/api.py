@@ -49,6 +49,9 @@ class Api(Construct):
 
     CORS, when origins are configured: API Gateway answers the preflights and adds the headers to its
     own errors (gateway responses); the functions add them to everything they answer.
+
+    ``handlers`` are what the routes invoke, and what API Gateway is allowed to invoke: with SnapStart
+    the functions' ``live`` aliases (functions.py), since $LATEST is never restored from a snapshot.
     """
 
     def __init__(

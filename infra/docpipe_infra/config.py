@@ -121,6 +121,10 @@ class DeployConfig(BaseModel):
     # more than the rest of an idle stack. Tracing stays on either way; without the endpoint traces
     # hold only the segments Lambda and API Gateway send themselves (network.py).
     xray_endpoint: Flag = Field(default=False, alias=c.CTX_XRAY_ENDPOINT)
+    # SnapStart for submit and status: their versions are published and API Gateway calls the `live`
+    # alias. Caching two 256 MB snapshots costs ~$2/month plus $0.000035 per cold start
+    # (docs/performance.md); off, the API calls the functions' $LATEST as before.
+    snap_start: Flag = Field(default=c.DEFAULT_SNAP_START, alias=c.CTX_SNAP_START)
 
     @model_validator(mode="before")
     @classmethod

@@ -2,6 +2,8 @@
 
 Each function gets its own role with only the calls its handler makes (permissions.py); none gets the
 AWS managed execution policies, whose log permissions cover every log group in the account.
+With SnapStart (``docpipe:snapStart``) the ZIP functions publish a version on every change and callers
+invoke its ``live`` alias; render, a container image fed by SQS, starts cold (docs/decisions.md).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TypedDict, cast
 
-from aws_cdk import Duration, IgnoreMode, RemovalPolicy
+from aws_cdk import Annotations, Duration, IgnoreMode, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr_assets as ecr_assets
@@ -58,7 +60,8 @@ class _CommonProps(TypedDict):
 
 
 class Functions(Construct):
-    """The three Lambda functions, their log groups and roles, and the render queue consumer."""
+    """The three Lambda functions, their log groups and roles, and the render queue consumer;
+    ``submit``/``status`` are what callers invoke (with SnapStart, the ``live`` alias)."""
 
     def __init__(
         self,
@@ -80,6 +83,7 @@ class Functions(Construct):
         render_max_concurrency: int,
         render_reserved_concurrency: int | None,
         cors_origins: Sequence[str],
+        snap_start: bool,
     ) -> None:
         super().__init__(scope, construct_id)
         self._vpc = vpc
@@ -93,24 +97,28 @@ class Functions(Construct):
         # The API functions answer browsers themselves (CORS headers on every answer, errors included);
         # always set, as [] when no origins are configured, so the template says what the app does.
         http_environment = {contract.ENV_CORS_ORIGINS: json.dumps(list(cors_origins))}
-        self.submit = self._zip_function(
+        self.submit_function = self._zip_function(
             c.SUBMIT,
             bundle=bundle,
             description="POST /v1/documents",
             environment=http_environment,
             timeout_seconds=c.SUBMIT_FUNCTION_TIMEOUT_SECONDS,
+            snap_start=snap_start,
         )
-        self.status = self._zip_function(
+        self.status_function = self._zip_function(
             c.STATUS,
             bundle=bundle,
             description="jobs, templates, schema, health",
             environment=http_environment,
+            snap_start=snap_start,
         )
+        self.submit: lambda_.IFunction = _live(self.submit_function) if snap_start else self.submit_function
+        self.status: lambda_.IFunction = _live(self.status_function) if snap_start else self.status_function
         self.render = self._render_function(
             arch=render_arch, reserved_concurrency=render_reserved_concurrency
         )
-        permissions.grant_submit(_role(self.submit), bucket=bucket, table=table, queue=queue)
-        permissions.grant_status(_role(self.status), bucket=bucket, table=table)
+        permissions.grant_submit(_role(self.submit_function), bucket=bucket, table=table, queue=queue)
+        permissions.grant_status(_role(self.status_function), bucket=bucket, table=table)
         permissions.grant_render(_role(self.render), bucket=bucket, table=table)
         self._consume(queue, max_concurrency=render_max_concurrency)
 
@@ -124,6 +132,7 @@ class Functions(Construct):
         description: str,
         environment: Mapping[str, str],
         timeout_seconds: int = c.API_FUNCTION_TIMEOUT_SECONDS,
+        snap_start: bool,
     ) -> lambda_.Function:
         function = lambda_.Function(
             self,
@@ -135,6 +144,10 @@ class Functions(Construct):
             code=python_function_code(function_name=name, install_dependencies=bundle),
             memory_size=c.API_FUNCTION_MEMORY_MB,
             timeout=Duration.seconds(timeout_seconds),
+            # Python 3.12 on arm64, no EFS or provisioned concurrency, 512 MB of /tmp: within SnapStart's
+            # limits (hooks: src/docpipe/snapshots.py). Replaced versions go: each snapshot is billed.
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if snap_start else None,
+            current_version_options=lambda_.VersionOptions(removal_policy=RemovalPolicy.DESTROY),
             **self._common(name, extra_environment=environment),
         )
         nag.acknowledge(
@@ -264,6 +277,12 @@ def _environment(
         contract.ENV_METRICS_NAMESPACE: contract.METRICS_NAMESPACE,
         contract.ENV_LOG_LEVEL: c.LOG_LEVEL,
     }
+
+
+def _live(function: lambda_.Function) -> lambda_.Alias:
+    """The function's current version (published on every change) under the alias callers invoke."""
+    Annotations.of(function).acknowledge_warning("@aws-cdk/aws-lambda:snapStartRequirePublish", "published")
+    return function.add_alias(c.LIVE_ALIAS, description="SnapStart restores published versions only")
 
 
 def _role(function: lambda_.Function) -> iam.Role:

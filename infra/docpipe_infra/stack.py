@@ -115,6 +115,7 @@ class DocpipeStack(Stack):
             render_max_concurrency=config.render_max_concurrency,
             render_reserved_concurrency=config.render_reserved_concurrency,
             cors_origins=config.cors_origins,
+            snap_start=config.snap_start,
         )
 
     def _outputs(self, *, api: Api, storage: Storage, queue: RenderQueue, monitoring: Monitoring) -> None:

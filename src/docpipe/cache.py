@@ -16,21 +16,31 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable
-from typing import Any
-
-import redis
-from redis.backoff import NoBackoff
-from redis.cluster import RedisCluster
-from redis.exceptions import RedisClusterException
-from redis.retry import Retry
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from docpipe.errors import DependencyUnavailable
 from docpipe.jobs import CachedDocument
 from docpipe.observability import logger, metrics
 
-# RedisClusterException ("cannot be connected", "slots not covered") is not a RedisError, and a
-# TLS failure can surface as a bare OSError (ssl.SSLError).
-_ERRORS = (redis.RedisError, RedisClusterException, OSError)
+if TYPE_CHECKING:
+    from redis.cluster import RedisCluster
+
+# redis-py is imported when the first client is made, not with this module: loading it (~50 ms, its
+# asyncio client included) is no part of a function's import phase, and a process without a cache
+# URL never pays for it.
+
+
+@cache
+def _errors() -> tuple[type[BaseException], ...]:
+    """What a cache call raises when the cache is unavailable. RedisClusterException ("cannot be
+    connected", "slots not covered") is not a RedisError, and a TLS failure can surface as a bare
+    OSError (ssl.SSLError)."""
+    import redis
+    from redis.exceptions import RedisClusterException
+
+    return (redis.RedisError, RedisClusterException, OSError)
+
 
 # Timeouts, in seconds. Inside the VPC a healthy cache answers in about a millisecond and a TCP
 # connect takes less; a TLS handshake (client side) costs a few ms even on a small function's CPU
@@ -61,6 +71,10 @@ def cluster_client(url: str) -> RedisCluster:
     ``rediss://`` verifies the server's certificate and host name against the system trust store,
     which honours ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` (how the tests trust a test CA).
     """
+    from redis.backoff import NoBackoff
+    from redis.cluster import RedisCluster
+    from redis.retry import Retry
+
     security: dict[str, Any] = {}
     if urllib.parse.urlsplit(url).scheme == "rediss":
         security = {"ssl_cert_reqs": "required", "ssl_check_hostname": True, "ssl_ca_certs": None}
@@ -169,7 +183,7 @@ class DocumentCache:
         try:
             client = self._client(wait=False)
             raw = client.get(self.key(tenant, content_key)) if client is not None else None
-        except _ERRORS as exc:
+        except _errors() as exc:
             self._failed("get", exc)
             return None
         return CachedDocument.model_validate_json(raw) if raw else None
@@ -181,7 +195,7 @@ class DocumentCache:
             client = self._client(wait=False)
             if client is not None:
                 client.set(self.key(tenant, content_key), document.model_dump_json(), ex=self.ttl_seconds)
-        except _ERRORS as exc:
+        except _errors() as exc:
             self._failed("set", exc)
 
     def delete(self, tenant: str, content_key: str) -> None:
@@ -194,6 +208,6 @@ class DocumentCache:
             client = self._client(wait=True)
             assert client is not None
             client.delete(self.key(tenant, content_key))
-        except _ERRORS as exc:
+        except _errors() as exc:
             self._failed("delete", exc)
             raise DependencyUnavailable("the cache") from exc

@@ -52,7 +52,8 @@ _GZIP_MAGIC = b"\x1f\x8b"
 
 @cache
 def installation_id(engine: str) -> str:
-    """Changes whenever the TeX engine or its base format changes; computed once per process.
+    """Changes whenever the TeX engine or its base format changes; computed once per process, with no
+    subprocess once the base format has been located (a CLI run pays a few milliseconds of hashing).
 
     Keyed by content, never by timestamps: the render image bakes its formats at build time and looks
     them up in Lambda, and an image layer that went through a registry keeps whole-second mtimes only,
@@ -60,21 +61,41 @@ def installation_id(engine: str) -> str:
     run time, and every render compiled the whole preamble (~0.5 s instead of ~0.08 s).
     """
     binary, base = FORMAT_ENGINES[engine]
-    version = subprocess.run([binary, "--version"], capture_output=True, text=True, check=True).stdout
-    fmt = subprocess.run(
+    program = shutil.which(binary)
+    if program is None:
+        return installation_key("no engine", None)
+    with open(Path(program).resolve(), "rb") as handle:
+        engine_digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    return installation_key(engine_digest, _base_format(binary, base, engine_digest))
+
+
+def _base_format(binary: str, base: str, engine_digest: str) -> Path | None:
+    """Where the engine's base format is: asked of kpsewhich once per engine build, then remembered
+    beside the formats (the render image writes this record when it bakes them)."""
+    record = default_directory() / f".base-{binary}-{engine_digest[:16]}"
+    with contextlib.suppress(OSError):
+        remembered = Path(record.read_text().strip())
+        if remembered.is_file():
+            return remembered
+    found = subprocess.run(
         ["kpsewhich", f"-engine={binary}", f"{base}.fmt"], capture_output=True, text=True, check=False
     ).stdout.strip()
-    return installation_key(version.splitlines()[0], Path(fmt) if fmt else None)
+    if not found:
+        return None
+    with contextlib.suppress(OSError):  # a read-only directory: ask again next time
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(found)
+    return Path(found)
 
 
-def installation_key(version_line: str, base_format: Path | None) -> str:
-    """The engine's version line and a digest of the base format's bytes (a few MB: ~5 ms)."""
+def installation_key(engine_id: str, base_format: Path | None) -> str:
+    """The engine's identity (a digest of its binary) and a digest of the base format's bytes."""
     if base_format is None:
         content = "none"
     else:
         with open(base_format, "rb") as handle:
             content = hashlib.file_digest(handle, "sha256").hexdigest()
-    return hashlib.sha256(f"{version_line}|{content}|{_LAYOUT}".encode()).hexdigest()[:12]
+    return hashlib.sha256(f"{engine_id}|{content}|{_LAYOUT}".encode()).hexdigest()[:12]
 
 
 def format_file(source: templates.Source) -> str:
@@ -173,4 +194,5 @@ def build_all(directory: Path) -> list[Path]:
                 raise RenderFailed(f"could not build the format for {document_type}/{name}")
             _remove_superseded(source, path)
             built.append(path)
+    templates.compile_all()  # beside the formats, where the renderer looks for them
     return built

@@ -4,9 +4,8 @@ makes the value a request). Everything here answers before any model sees the in
 from __future__ import annotations
 
 import json
+from functools import cache
 from typing import Any
-
-import yaml
 
 from docpipe.errors import DocumentTooLarge, ErrorDetail, InvalidDocument
 from docpipe.limits import MAX_NESTING, MAX_REQUEST_BYTES
@@ -26,25 +25,37 @@ def _depth(value: Any, limit: int = MAX_NESTING) -> int:
     return deepest
 
 
-class _NoAliasLoader(yaml.SafeLoader):
+@cache
+def _no_alias_loader() -> type[Any]:
     """YAML without anchors/aliases: they let a small file expand into a huge document.
 
     Dates stay text: YAML 1.1 would turn an unquoted ``2021-03-09`` into a date object, which no JSON
-    document can hold, so the same résumé would validate as JSON and fail as YAML.
+    document can hold, so the same résumé would validate as JSON and fail as YAML. PyYAML is loaded
+    here, when the first YAML document arrives: a process that only reads JSON never imports it.
     """
+    import yaml
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            raise InvalidDocument(
-                "YAML aliases (*name) are not supported", [ErrorDetail("", "YAML aliases are not supported")]
-            )
-        return super().compose_node(parent, index)
+    class NoAliasLoader(yaml.SafeLoader):
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                message = "YAML aliases are not supported"
+                raise InvalidDocument("YAML aliases (*name) are not supported", [ErrorDetail("", message)])
+            return super().compose_node(parent, index)
+
+    NoAliasLoader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return NoAliasLoader
 
 
-_NoAliasLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+def _load_yaml(text: str) -> Any:
+    import yaml
+
+    try:
+        return yaml.load(text, Loader=_no_alias_loader())  # noqa: S506 - a SafeLoader, without aliases
+    except yaml.YAMLError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def too_large(what: str) -> DocumentTooLarge:
@@ -64,11 +75,11 @@ def parse_bytes(raw: bytes, *, yaml_ok: bool = False) -> Any:
         message = f"the request is not valid UTF-8 (byte {exc.start})"
         raise InvalidDocument(message, [ErrorDetail("", message)]) from None
     try:
-        value = yaml.load(text, Loader=_NoAliasLoader) if yaml_ok else json.loads(text)  # noqa: S506
+        value = _load_yaml(text) if yaml_ok else json.loads(text)
     except RecursionError:
         value = None
         _raise_nesting()
-    except (json.JSONDecodeError, yaml.YAMLError, ValueError) as exc:
+    except ValueError as exc:  # json.JSONDecodeError is one, and so is a YAML error from _load_yaml
         message = f"the request is not valid {'YAML' if yaml_ok else 'JSON'}: {exc}"
         raise InvalidDocument(message, [ErrorDetail("", message)]) from None
     if _depth(value) > MAX_NESTING:

@@ -24,6 +24,7 @@ from docpipe.envelope import CoverLetterRequest, ResumeRequest
 from docpipe.errors import RenderCrashed, RenderFailed, RenderTimeout
 from docpipe.fontcache import prepare_fontconfig
 from docpipe.observability import logger
+from docpipe.standby import DOCUMENT, Plan, Standby, Waiting
 from docpipe.templates import Source, render_source
 from docpipe.texlog import explain_failure, needs_rerun, pages_written
 from docpipe.texprocess import LIMIT_SIGNALS, run_tex, signal_name, tex_environment, timed_out
@@ -34,6 +35,8 @@ ENGINES = {"pdftex": "pdflatex", "xetex": "xelatex"}
 # When the render in progress must be done (time.monotonic()), for _typeset. A context variable
 # rather than an argument: _typeset is the hook subclasses override (the tests keep TeX's log).
 _DEADLINE: ContextVar[float | None] = ContextVar("docpipe_render_deadline", default=None)
+# The TeX process started ahead of time that the render in progress was handed, if any (standby.py).
+_WAITING: ContextVar[Waiting | None] = ContextVar("docpipe_render_waiting", default=None)
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ class RenderResult:
     passes: int
     used_format: bool
     elapsed_ms: float
+    used_standby: bool = False
+    """Whether a TeX process started ahead of time typeset it (standby.py)."""
 
 
 @cache
@@ -64,10 +69,30 @@ class Renderer:
         timeout: float = contract.RENDER_TIMEOUT_SECONDS,
         format_dir: Path | None = None,
         work_root: Path | None = None,
+        standby: bool = False,
     ) -> None:
         self.timeout = timeout
         self.formats = formats.FormatStore(format_dir) if format_dir else None
         self.work_root = work_root
+        self.standby = (
+            Standby(timeout=timeout, idle_seconds=contract.STANDBY_IDLE_SECONDS, work_root=work_root)
+            if standby
+            else None
+        )
+        self._last: Plan | None = None
+
+    def prepare_next(self) -> None:
+        """Start the next TeX process for the kind of document rendered last (with ``standby``), now
+        that its answer is out: the next such render only typesets."""
+        if self.standby is None or self._last is None:
+            return
+        if self._last.static is not None:
+            prepare_fontconfig()
+        self.standby.prepare(self._last)
+
+    def close(self) -> None:
+        if self.standby is not None:
+            self.standby.close()
 
     def render(self, request: ResumeRequest | CoverLetterRequest) -> RenderResult:
         """The request's PDF, within ``timeout`` seconds from now: writing the LaTeX (templating,
@@ -95,32 +120,41 @@ class Renderer:
             deadline = set_up + self.timeout
         # Building a format or fontconfig's cache happens once per process: not the document's time.
         token = _DEADLINE.set(deadline + time.monotonic() - set_up)
-        root = Path(tempfile.mkdtemp(prefix="docpipe-", dir=self.work_root))
+        self._last = plan = _plan(source, format_path)
+        waiting = self.standby.take(plan) if self.standby else None
+        waiting_token = _WAITING.set(waiting)
+        root = waiting.root if waiting else Path(tempfile.mkdtemp(prefix="docpipe-", dir=self.work_root))
         try:
-            (root / "document.tex").write_text(source.text, encoding="utf-8")
+            if waiting is None:
+                (root / DOCUMENT).write_text(source.text, encoding="utf-8")
             pdf, pages, passes = self._typeset(source, root, format_path)
         finally:
             _DEADLINE.reset(token)
+            _WAITING.reset(waiting_token)
+            if waiting is not None:
+                waiting.discard()  # its directory too: nothing of this job reaches the next
             shutil.rmtree(root, ignore_errors=True)
         elapsed = (time.perf_counter() - started) * 1000
-        return RenderResult(pdf, pages, source.engine, passes, format_path is not None, elapsed)
+        used_format = format_path is not None
+        return RenderResult(pdf, pages, source.engine, passes, used_format, elapsed, waiting is not None)
 
     def _typeset(self, source: Source, root: Path, format_path: Path | None) -> tuple[bytes, int, int]:
         env = tex_environment(root, format_path.parent if format_path else None)
-        command = [ENGINES[source.engine], "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error"]
-        command += ["-file-line-error", "-no-parse-first-line"]
-        if format_path is not None:
-            command.append(f"-fmt={format_path.stem}")
-        command.append("document.tex")
+        command = [*_plan(source, format_path).command, DOCUMENT]
         deadline = _DEADLINE.get()
         if deadline is None:  # called on its own, not from compile
             deadline = time.monotonic() + self.timeout
+        waiting, read = _WAITING.get(), source.text
         for passes in (1, 2):
             left = deadline - time.monotonic()
             if left <= 0:  # writing the document took the whole budget, or pass 1 did
                 raise timed_out(self.timeout)
             try:
-                code = run_tex(command, root, env, left)
+                if passes == 1 and waiting is not None:
+                    code, read = self._hand_over(waiting, source, deadline)
+                else:
+                    _replace_pipe(root, source.text)
+                    code, read = run_tex(command, root, env, left), source.text
             except RenderTimeout:
                 raise timed_out(self.timeout) from None  # the whole budget, not what pass 2 had left
             log_path, pdf_path = root / "document.log", root / "document.pdf"
@@ -132,8 +166,43 @@ class Renderer:
                     f"TeX was killed by signal {signal_name(-code)}; the render may be retried"
                 )
             if code != 0 or not pdf_path.exists():
-                raise RenderFailed(explain_failure(log, source.text))
+                raise RenderFailed(explain_failure(log, read))
             if passes == 1 and needs_rerun(log):
                 continue  # cross-references changed: one more pass settles them
             break
         return pdf_path.read_bytes(), pages_written(log), passes
+
+    def _hand_over(self, waiting: Waiting, source: Source, deadline: float) -> tuple[int, str]:
+        """Pass 1 by the process started ahead of time: its exit code and the text it read (only the
+        document part when it read the static preamble first). One that died first: a usual start."""
+        read = source.document if waiting.plan.static is not None else source.text
+        # XeTeX sniffs the first bytes of a file it opens for a byte-order mark and rewinds when there
+        # is none, which a pipe cannot do: with the mark, the sniffing consumes exactly the mark.
+        code = waiting.run("\ufeff" + read if source.engine == "xetex" else read, deadline)
+        if code is not None:
+            return code, read
+        _replace_pipe(waiting.root, source.text)
+        env = tex_environment(waiting.root, waiting.plan.format_dir)
+        return run_tex(
+            [*waiting.plan.command, DOCUMENT], waiting.root, env, deadline - time.monotonic()
+        ), source.text
+
+
+def _plan(source: Source, format_path: Path | None) -> Plan:
+    """How TeX starts for ``source``. XeLaTeX has no format: ahead of time it reads the template's
+    static preamble, the same for every document of the template (templates.Source.preamble)."""
+    command = [ENGINES[source.engine], "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error"]
+    command += ["-file-line-error", "-no-parse-first-line", "-jobname=document"]
+    if format_path is not None:
+        command.append(f"-fmt={format_path.stem}")
+    static = source.preamble if format_path is None and source.engine == "xetex" else None
+    return Plan(tuple(command), format_path.parent if format_path else None, static)
+
+
+def _replace_pipe(root: Path, text: str) -> None:
+    """``document.tex`` as a file (a pass after a standby process, or its replacement, reads it)."""
+    path = root / DOCUMENT
+    if path.is_fifo():
+        path.unlink()
+    if not path.exists():
+        path.write_text(text, encoding="utf-8")

@@ -58,7 +58,10 @@ def tex_environment(root: Path, format_dir: Path | None) -> dict[str, str]:
         "max_print_line": "10000",
         "error_line": "254",
         "half_error_line": "238",
-        # Identical input gives an identical PDF, so content-addressed objects are stable.
+        # Identical input gives an identical PDF, so content-addressed objects are stable. The dates a PDF
+        # shows and its trailer ID are the document's (pdfinfo.py, set in base/dynamic.tex.j2), so this
+        # stays fixed: fontconfig, which XeTeX runs in-process, stamps its caches with this epoch
+        # (fontcache.py), and a value that changed every day would change what it accepts.
         "SOURCE_DATE_EPOCH": "0",
         "FORCE_SOURCE_DATE": "1",
     }
@@ -69,7 +72,7 @@ def tex_environment(root: Path, format_dir: Path | None) -> dict[str, str]:
     return env
 
 
-def _wait(process: subprocess.Popen[bytes], timeout: float) -> int:
+def wait_exit(process: subprocess.Popen[bytes], timeout: float) -> int:
     """The exit code; TimeoutExpired at the deadline.
 
     Sleeps in poll(2) on a pidfd, which wakes the moment TeX exits. ``Popen.wait(timeout=...)`` polls
@@ -114,13 +117,16 @@ def run_tex(command: list[str], cwd: Path, env: dict[str, str], timeout: float) 
     try:
         with contextlib.suppress(ProcessLookupError):  # already exited: wait() below reaps it
             _limit_resources(process.pid, int(timeout) + 2)
-        return _wait(process, timeout)
+        return wait_exit(process, timeout)
     except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
+        kill_group(process)
         process.wait()
         raise timed_out(timeout) from None
     finally:
-        # xetex starts xdvipdfmx: nothing of the group may outlive the render.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
+        kill_group(process)  # xetex starts xdvipdfmx: nothing of the group may outlive the render
+
+
+def kill_group(process: subprocess.Popen[bytes]) -> None:
+    """Kill TeX's whole process group (it leads one: ``start_new_session``)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)

@@ -96,7 +96,13 @@ class LambdaFunction:
         self.init = self._next_reply(timeout=120)
 
     def _runtime_environment(self, props: Mapping[str, Any], handler: str, region: str) -> dict[str, str]:
-        log_group = f"/aws/lambda/{self.name}"
+        # A SnapStart function runs a published version, restored from its snapshot (lambda_runtime.py
+        # runs the hooks), and is not told its log group and stream.
+        snap_start = (props.get("SnapStart") or {}).get("ApplyOn") == "PublishedVersions"
+        logs = {
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{self.name}",
+            "AWS_LAMBDA_LOG_STREAM_NAME": f"2026/12/02/[$LATEST]{uuid.uuid4().hex}",
+        }
         return {
             "_HANDLER": handler,
             "AWS_REGION": region,
@@ -104,10 +110,9 @@ class LambdaFunction:
             "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
             "AWS_LAMBDA_FUNCTION_NAME": self.name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(props.get("MemorySize", 128)),
-            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-            "AWS_LAMBDA_LOG_GROUP_NAME": log_group,
-            "AWS_LAMBDA_LOG_STREAM_NAME": f"2026/12/02/[$LATEST]{uuid.uuid4().hex}",
+            "AWS_LAMBDA_FUNCTION_VERSION": "1" if snap_start else "$LATEST",
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start" if snap_start else "on-demand",
+            **({} if snap_start else logs),
             "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001",
             "LAMBDA_TASK_ROOT": "/var/task",
             "LAMBDA_RUNTIME_DIR": "/var/runtime",

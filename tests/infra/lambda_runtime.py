@@ -2,7 +2,9 @@
 HANDLER TIMEOUT_SECONDS TASK_ROOT [EXTRA_PATH ...]``.
 
 Like the real bootstrap it puts the task root first on ``sys.path``, imports the handler module once
-(the cold start: a missing setting fails here) and then answers invocations: one JSON line on stdin
+(the cold start: a missing setting fails here), for a SnapStart function (``AWS_LAMBDA_INITIALIZATION_TYPE``
+``snap-start``) runs one snapshot and restore as the runtime does (the before-snapshot hooks in reverse
+order of registration, then the after-restore hooks), and then answers invocations: one JSON line on stdin
 (``{"event", "request_id", "trace_id"}``) per call, one result line on stdout behind ``MARKER``. Every
 other line on stdout is what the function logged, exactly as CloudWatch would receive it.
 """
@@ -31,8 +33,9 @@ class Context:
         self.invoked_function_arn = (
             f"arn:aws:lambda:{os.environ['AWS_REGION']}:123456789012:function:{self.function_name}"
         )
-        self.log_group_name = os.environ["AWS_LAMBDA_LOG_GROUP_NAME"]
-        self.log_stream_name = os.environ["AWS_LAMBDA_LOG_STREAM_NAME"]
+        # Not set for SnapStart functions.
+        self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
+        self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME")
         self._deadline = deadline
 
     def get_remaining_time_in_millis(self) -> int:
@@ -44,6 +47,18 @@ def reply(payload: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
+def snapshot_and_restore() -> None:
+    """What the runtime does between a SnapStart function's init and its first invocation (a hook that
+    raises fails the init, as it fails the version's publication in AWS)."""
+    from snapshot_restore_py import get_after_restore, get_before_snapshot
+
+    while get_before_snapshot():
+        function, args, kwargs = get_before_snapshot().pop()
+        function(*args, **kwargs)
+    for function, args, kwargs in get_after_restore():
+        function(*args, **kwargs)
+
+
 def main() -> None:
     handler_name, timeout_seconds, *paths = sys.argv[1:]
     timeout = float(timeout_seconds)
@@ -53,7 +68,10 @@ def main() -> None:
         handler = getattr(importlib.import_module(module_name), function_name)
         import docpipe
 
-        reply({"init": "ok", "docpipe": docpipe.__file__})
+        snapshot = os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start"
+        if snapshot:
+            snapshot_and_restore()
+        reply({"init": "ok", "docpipe": docpipe.__file__, "snapshot": snapshot})
     except BaseException as exc:  # the runtime reports an init error and the function never runs
         reply({"init": "error", "error": repr(exc), "traceback": traceback.format_exc()})
         return

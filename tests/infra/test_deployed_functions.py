@@ -107,6 +107,13 @@ def test_every_function_boots_from_its_own_asset(functions: dict[str, LambdaFunc
         assert Path(function.init["docpipe"]).is_relative_to(synth.outdir), function.init
 
 
+def test_the_api_functions_run_from_a_snapshot(functions: dict[str, LambdaFunction]) -> None:
+    """SnapStart (the default): submit and status pass their before-snapshot and after-restore hooks
+    before the journey below; the render image starts cold."""
+    snapshots = {name: function.init.get("snapshot") for name, function in functions.items()}
+    assert snapshots == {c.SUBMIT: True, c.STATUS: True, c.RENDER: False}
+
+
 def _render_event(deployment: Deployment, message: dict[str, Any]) -> dict[str, Any]:
     """The SQS event source's event for one received message (shape from events/render.json)."""
     (queue_id,) = [

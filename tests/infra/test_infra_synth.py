@@ -20,6 +20,8 @@ CDK_CLI = REPO_ROOT / "infra" / "node_modules" / ".bin" / "cdk"
 # CDK declares explicit DependsOn on roles that the functions also reference through GetAtt.
 CFN_LINT_IGNORED = "W3005"
 _ASSET_HASH = re.compile(r"\b[0-9a-f]{64}\b")
+# A published version's logical id ends in a hash of its function, code included (SnapStart's versions).
+_VERSION_HASH = re.compile(r"(CurrentVersion[0-9A-F]{8})[0-9a-f]{32}\b")
 
 
 def _run(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -32,8 +34,10 @@ def _run(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess
 
 def _without_asset_hashes(template: dict[str, Any]) -> dict[str, Any]:
     # Asset hashes follow the sources; only an edit between two synths changes them, so they are left
-    # out of the comparison (test_zip_asset_layout checks what the assets hold).
-    normalized: dict[str, Any] = json.loads(_ASSET_HASH.sub("<asset-hash>", json.dumps(template)))
+    # out of the comparison (test_zip_asset_layout checks what the assets hold), and so are the version
+    # ids that follow them.
+    text = _VERSION_HASH.sub(r"\1<function-hash>", _ASSET_HASH.sub("<asset-hash>", json.dumps(template)))
+    normalized: dict[str, Any] = json.loads(text)
     return normalized
 
 

@@ -49,8 +49,10 @@ results = []
 for index, name in enumerate(sys.argv[1:]):
     Path(f"/tmp/.render-{index}").touch()
     result = renderer.render(validate_request(json.loads(Path(name).read_text(encoding="utf-8"))))
+    renderer.prepare_next()  # as the render use case does once the job is answered
     Path(f"/tmp/render-{index}.pdf").write_bytes(result.pdf)
-    results.append({"engine": result.engine, "used_format": result.used_format, "ms": result.elapsed_ms})
+    results.append({"engine": result.engine, "used_format": result.used_format, "ms": result.elapsed_ms,
+                    "used_standby": result.used_standby})
 Path("/tmp/results.json").write_text(json.dumps(results))
 """
 _OPENAT = re.compile(r'^\d+\s+openat\(AT_FDCWD, "((?:[^"\\]|\\.)*)", ([A-Z_|]+)', re.MULTILINE)
@@ -124,6 +126,12 @@ def test_the_baked_format_is_loaded_after_a_registry_round_trip(
     assert formats_opened & baked, f"TeX opened no baked format: {sorted(formats_opened)}"
     assert "Jordan Avery Lee" in image.pdf_text(0)
     assert "no precompiled TeX format" not in image.logs
+
+
+def test_the_next_document_is_typeset_by_tex_started_ahead_in_the_sandbox(image: SandboxRun) -> None:
+    # Read-only root, uid 10001, only /tmp writable: the pipe, prlimit and timeout all work there.
+    assert [r["used_standby"] for r in image.results] == [False, False, True]
+    assert "Ελένη Παπαδοπούλου" in image.pdf_text(2)
 
 
 def test_a_non_latin_document_renders_twice_without_rebuilding_the_font_cache(image: SandboxRun) -> None:

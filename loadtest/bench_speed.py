@@ -1,0 +1,147 @@
+"""Speed where users feel it (part of `make bench`, issue 15), each as a ratio measured in one run:
+
+- each Lambda handler's import (``python -X importtime``, the handler module's cumulative time)
+  against importing ``fastapi, mangum, boto3, aws_lambda_powertools`` (their cumulative times);
+  target ≤ 1.3x;
+- ``docpipe render`` as a whole process against one bare ``pdflatex`` pass over the ``.tex`` it
+  writes (no format, as anyone would run it); target ≤ 1.5x;
+- a render by a TeX process started ahead of time (standby.py) against the usual spawn, for a
+  pdfTeX and a XeLaTeX document; the time the standby process took to get ready is not counted, as
+  in a worker it passes between jobs.
+
+All variants interleaved round by round; medians of wall-clock seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from docpipe import formats, validation
+from docpipe.renderer import Renderer
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "src" / "docpipe" / "samples"
+LIBRARIES = ("fastapi", "mangum", "boto3", "aws_lambda_powertools")
+HANDLER_ENV = {
+    "AWS_REGION": "eu-west-1",
+    "DOCPIPE_BUCKET": "docpipe-documents",
+    "DOCPIPE_JOBS_TABLE": "docpipe-jobs",
+    "DOCPIPE_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/000000000000/docpipe-render",
+    "DOCPIPE_REDIS_URL": "rediss://cache.example.com:6379",
+}
+_IMPORT_LINE = re.compile(r"^import time:\s+\d+ \|\s+(\d+) \| (\S.*)$")
+
+
+def _import_us(code: str, names: tuple[str, ...], path: str = "") -> float:
+    """Cumulative import time (µs) of the top-level imports ``names`` in a fresh interpreter."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCPIPE_")} | HANDLER_ENV
+    env["PYTHONPATH"] = path
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    found: dict[str, float] = {}
+    for line in done.stderr.splitlines():
+        if match := _IMPORT_LINE.match(line):
+            found[match.group(2)] = float(match.group(1))
+    return sum(found[name] for name in names)
+
+
+def _wall(run: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    run()
+    return time.perf_counter() - started
+
+
+def _imports(rounds: int) -> dict[str, float]:
+    samples: dict[str, list[float]] = {"libraries": [], "submit": [], "status": [], "render": []}
+    for _ in range(rounds):
+        samples["libraries"].append(_import_us(f"import {', '.join(LIBRARIES)}", LIBRARIES))
+        for name in ("submit", "status", "render"):
+            samples[name].append(_import_us("import handler", ("handler",), str(ROOT / "functions" / name)))
+    return {name: statistics.median(values) / 1e6 for name, values in samples.items()}
+
+
+def _cli(rounds: int, work: Path) -> dict[str, float]:
+    (work / "resume.json").write_bytes((SAMPLES / "resume.json").read_bytes())
+    docpipe = str(Path(sys.executable).with_name("docpipe"))
+    subprocess.run(
+        [docpipe, "render", "resume.json", "--format", "tex", "-o", "bare.tex"], cwd=work, check=True
+    )
+    cli = [docpipe, "render", "resume.json", "-o", "out.pdf"]
+    bare = ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "bare.tex"]
+    samples: dict[str, list[float]] = {"cli": [], "bare": []}
+    for _ in range(rounds):
+        samples["cli"].append(_wall(lambda: subprocess.run(cli, cwd=work, capture_output=True, check=True)))
+        samples["bare"].append(_wall(lambda: subprocess.run(bare, cwd=work, capture_output=True, check=True)))
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def _standby(rounds: int) -> dict[str, float]:
+    requests = {
+        name: validation.validate_request(json.loads((SAMPLES / f"{name}.json").read_text()))
+        for name in ("resume", "resume_unicode")
+    }
+    plain = Renderer(format_dir=formats.default_directory())
+    warm = Renderer(format_dir=formats.default_directory(), standby=True)
+    samples: dict[str, list[float]] = {f"{n} {k}": [] for n in requests for k in ("spawn", "standby")}
+    try:
+        for request in requests.values():  # warm-up: formats, fontconfig's cache, compiled templates
+            plain.render(request)
+            warm.render(request)
+        for _ in range(rounds):
+            for name, request in requests.items():
+                samples[f"{name} spawn"].append(plain.render(request).elapsed_ms / 1000)
+                warm.render(request)  # makes it the kind prepared next
+                warm.prepare_next()
+                time.sleep(2.0)  # between jobs: the next process gets ready
+                result = warm.render(request)
+                assert result.used_standby, "the standby process was not used"
+                samples[f"{name} standby"].append(result.elapsed_ms / 1000)
+    finally:
+        warm.close()
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def section(runs: int) -> str:
+    rounds = max(7, runs // 3)
+    print(f"speed: {rounds} rounds of handler imports, CLI runs and standby renders", flush=True)
+    with tempfile.TemporaryDirectory(prefix="docpipe-bench-") as work:
+        imports, cli, standby = _imports(rounds), _cli(rounds, Path(work)), _standby(rounds)
+    lib = imports["libraries"]
+    lines = [
+        "| speed measure | docpipe | reference | ratio | target |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for name in ("submit", "status", "render"):
+        ratio = imports[name] / lib
+        lines.append(
+            f"| {name} handler import vs `{', '.join(LIBRARIES)}` | {imports[name]:.3f} s | {lib:.3f} s | "
+            f"{ratio:.2f}x | ≤ 1.3x {_mark(ratio <= 1.3)} |"
+        )
+    ratio = cli["cli"] / cli["bare"]
+    lines.append(
+        f"| `docpipe render` whole process vs one bare `pdflatex` pass | {cli['cli']:.3f} s | "
+        f"{cli['bare']:.3f} s | {ratio:.2f}x | ≤ 1.5x {_mark(ratio <= 1.5)} |"
+    )
+    for name, engine in (("resume", "pdfTeX"), ("resume_unicode", "XeLaTeX")):
+        warm, spawn = standby[f"{name} standby"], standby[f"{name} spawn"]
+        lines.append(
+            f"| {engine} render ({name}.json): standby process vs usual spawn | {warm:.3f} s | "
+            f"{spawn:.3f} s | {warm / spawn:.2f}x | |"
+        )
+    lines.append("")
+    lines.append(f"Medians of {rounds} interleaved rounds; imports from `python -X importtime` (cumulative).")
+    return "\n".join(lines)
+
+
+def _mark(met: bool) -> str:
+    return "✓" if met else "✗ missed"
