@@ -178,8 +178,7 @@ def letterless(*contact: Contact) -> Outline:
 def tex(tmp_path: Path) -> Callable[..., bytes]:
     """A plain-TeX document's PDF: ``body`` set line by line, after ``preamble``; with ToUnicode maps
     unless ``tounicode`` is False."""
-    if shutil.which("pdftex") is None:
-        pytest.skip("pdftex is not installed")
+    assert shutil.which("pdftex"), "pdftex is missing: `make setup` installs TeX Live"
 
     def run(body: str, *, preamble: str = "", tounicode: bool = True) -> bytes:
         maps = r"\input glyphtounicode \pdfgentounicode=1" if tounicode else ""
