@@ -3,40 +3,61 @@ HOST PORT`` runs it."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from typing import Any
 
 import httpx
 
 from docpipe_local import moto_patches
 from docpipe_local.polling import poll
-from docpipe_local.processes import python_module
 
 
-def start_moto(port: int, *, wait: bool = True) -> subprocess.Popen[bytes]:
+class MotoProcess(subprocess.Popen[bytes]):
+    """The moto server child; what it printed to stderr is kept for when it exits unasked."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.stderr_log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
+        command = [sys.executable, "-m", "docpipe_local.moto_server", "127.0.0.1", str(port)]
+        super().__init__(command, stdout=subprocess.DEVNULL, stderr=self.stderr_log)
+
+    def wait(self, timeout: float | None = None) -> int:
+        code = super().wait(timeout)
+        self.stderr_log.close()
+        return code
+
+    def log_tail(self, lines: int = 5) -> str:
+        with contextlib.suppress(OSError, ValueError):
+            self.stderr_log.seek(0)
+            return "\n".join(self.stderr_log.read().decode(errors="replace").splitlines()[-lines:])
+        return ""
+
+
+def start_moto(port: int, *, wait: bool = True) -> MotoProcess:
     """moto's server (S3, SQS, DynamoDB) on ``port``, as :func:`serve_moto` runs it."""
-    process = python_module(
-        "docpipe_local.moto_server",
-        "127.0.0.1",
-        str(port),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = MotoProcess(port)
     if wait:
-        wait_for_moto(port)
+        wait_for_moto(process)
     return process
 
 
-def wait_for_moto(port: int, timeout: float = 20.0) -> None:
-    poll(
-        lambda: httpx.get(f"http://127.0.0.1:{port}/moto-api/", timeout=1).is_success,
-        what="moto server answering",
-        timeout=timeout,
-        retry_on=(httpx.TransportError,),
-    )
+def wait_for_moto(process: MotoProcess, timeout: float = 20.0) -> None:
+    """Until moto answers on its port; at once, with what it printed, if it exited instead."""
+
+    def answering() -> bool:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"the moto server on port {process.port} exited with code {process.returncode}: "
+                f"{process.log_tail() or 'it printed nothing'}"
+            )
+        return httpx.get(f"http://127.0.0.1:{process.port}/moto-api/", timeout=1).is_success
+
+    poll(answering, what="moto server answering", timeout=timeout, retry_on=(httpx.TransportError,))
 
 
 def serve_moto(host: str, port: int) -> None:

@@ -4,18 +4,58 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
+
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_handed_out: set[int] = set()
+_draw = random.SystemRandom()  # tests that seed `random` must not make two runs draw alike
 
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    """A TCP port on 127.0.0.1 that nothing is bound to now, and that no outgoing connection will
+    take before our child process listens on it.
+
+    A port from ``bind(0)`` lies in the kernel's ephemeral range, the same range every ``connect()``
+    draws its source port from: in a busy test run, a client connection took such a port in the
+    second between picking it and moto binding it, and moto exited with "address in use". Ports
+    below that range are never given to outgoing connections, so one is drawn from there (never
+    the same one twice in this process).
+    """
+    low = _ephemeral_low()
+    for _ in range(200):
+        port = _draw.randrange(max(1024, low - 12000), low) if low > 2048 else _kernel_port()
+        if port not in _handed_out and _bindable(port):
+            _handed_out.add(port)
+            return port
+    raise RuntimeError("no free TCP port on 127.0.0.1")
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0  # not Linux: let the kernel choose
+
+
+def _kernel_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def python_module(module: str, *args: str, **popen: Any) -> subprocess.Popen[bytes]:

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from docpipe_local.polling import poll
 from docpipe_local.processes import free_port, kill_process, stop_process
@@ -73,15 +75,24 @@ def start_redis(port: int, *, wait: bool = True, tls: RedisTls | None = None) ->
     return process
 
 
-def wait_for_redis(port: int, *, tls: RedisTls | None = None, timeout: float = 20.0) -> None:
+def wait_for_redis(
+    port: int, *, tls: RedisTls | None = None, timeout: float = 20.0, process: RedisProcess | None = None
+) -> None:
     """Wait until the redis-server on ``port`` answers, give it every slot if it has none (a one-node
-    cluster), and wait until it reports ``cluster_state:ok``."""
+    cluster), and wait until it reports ``cluster_state:ok``. Given its ``process``, one that exited
+    is reported at once, with the end of its log."""
     # Our own child, reached by address: its certificate chain is checked, not the names it is for.
     security: dict[str, Any] = (
         {"ssl": True, "ssl_ca_certs": str(tls.ca), "ssl_check_hostname": False} if tls else {}
     )
     admin: Any = redis.Redis(  # a plain client: the node is not a working cluster yet
-        host="127.0.0.1", port=port, protocol=2, socket_connect_timeout=1, socket_timeout=2, **security
+        host="127.0.0.1",
+        port=port,
+        protocol=2,
+        socket_connect_timeout=1,
+        socket_timeout=2,
+        retry=Retry(NoBackoff(), 0),  # the poll below is the retry loop; redis-py's own waits ~26 s
+        **security,
     )
 
     def cluster_info() -> dict[str, str]:
@@ -89,8 +100,16 @@ def wait_for_redis(port: int, *, tls: RedisTls | None = None, timeout: float = 2
         text = raw.decode() if isinstance(raw, bytes) else str(raw)
         return dict(line.split(":", 1) for line in text.split() if ":" in line)
 
+    def ping() -> Any:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(
+                f"redis-server on port {port} exited with code {process.returncode}: "
+                f"{process.log_tail() or 'no log'}"
+            )
+        return admin.ping()
+
     try:
-        poll(admin.ping, what="redis-server answering", timeout=timeout, retry_on=(redis.RedisError,))
+        poll(ping, what="redis-server answering", timeout=timeout, retry_on=(redis.RedisError,))
         if cluster_info().get("cluster_slots_assigned") == "0":
             admin.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, REDIS_CLUSTER_SLOTS - 1)
         poll(

@@ -77,11 +77,13 @@ class DevStack:
 
         logger.setLevel(self.environment.get("POWERTOOLS_LOG_LEVEL", "INFO"))  # created before the env
         # Everything that takes a while to boot boots at once; nothing is used before it answers.
-        self._processes.append(start_redis(redis_port, wait=False))
-        self._processes.append(start_moto(moto_port, wait=False))
+        redis_process = start_redis(redis_port, wait=False)
+        self._processes.append(redis_process)
+        moto = start_moto(moto_port, wait=False)
+        self._processes.append(moto)
         api = self._spawn_api_processes()
-        wait_for_redis(redis_port)
-        wait_for_moto(moto_port)
+        wait_for_redis(redis_port, process=redis_process)
+        wait_for_moto(moto)
         self._start_services(api)
 
     def _start_services(self, api_processes: list[subprocess.Popen[bytes]]) -> None:
