@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 # One TeX package list for the Makefile and the render image (layers/texlive/Dockerfile).
 TEX_PACKAGES := $(shell grep -v '^\s*\#' layers/texlive/packages.txt | grep -v '^\s*$$')
 # LibreOffice (writer, no GUI) is for the tests alone: they open every DOCX we make in it.
-APT_PACKAGES := $(TEX_PACKAGES) poppler-utils redis-server bubblewrap strace openssl libreoffice-writer-nogui
+APT_PACKAGES := $(TEX_PACKAGES) redis-server bubblewrap strace openssl libreoffice-writer-nogui
 # Folders of loose modules checked one at a time: they share module names (conftest, handler).
 MYPY_ROOTS := functions/submit functions/status functions/render tests tests/unit tests/integration tests/e2e tests/infra
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -50,7 +50,7 @@ from typing import Any
 
 from docpipe import formats, renderer, templates, validation
 from docpipe.renderer import Renderer
-from loadtest import bench_fallback, bench_pipeline, bench_speed
+from loadtest import bench_fallback, bench_fit, bench_pipeline, bench_speed
 from loadtest.machine import cpu_model
 from loadtest.percentiles import percentile
 
@@ -278,6 +278,7 @@ def pipeline_section(runs: int) -> str:
 SECTIONS: dict[str, Callable[[int], str]] = {
     "engine": engine_section,
     "fallback": bench_fallback.section,
+    "fit": bench_fit.section,
     "pipeline": pipeline_section,
     "speed": bench_speed.section,
 }

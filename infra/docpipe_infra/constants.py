@@ -127,6 +127,7 @@ HEALTH_PATH: Final = "/health"
 ROUTES: Final = (
     ("POST", "/v1/documents", SUBMIT),
     ("POST", "/v1/check", SUBMIT),  # the ATS check: reads a job's request and document back
+    ("POST", "/v1/analyze", SUBMIT),  # the layout analysis: a job, its report read back inline
     ("GET", "/v1/jobs/{job_id}", STATUS),
     ("DELETE", "/v1/jobs/{job_id}", STATUS),
     ("GET", "/v1/templates", STATUS),

@@ -36,7 +36,8 @@ def grant_submit(role: iam.Role, *, bucket: s3.IBucket, table: dynamodb.ITable, 
         bucket,
         ["s3:GetObject"],
         contract.DOCUMENTS_PREFIX,
-        "submit presigns links to finished documents on a cache hit, and reads one for POST /v1/check",
+        "submit presigns links to finished documents on a cache hit, and reads one for POST /v1/check "
+        "and POST /v1/analyze",
     )
     _items(role, table, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"])
     _pointer_release(role, table)

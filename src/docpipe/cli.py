@@ -4,7 +4,9 @@ Exit codes: 0 done (each warning on stderr as ``warning: path: message``); 2 inv
 problem on stderr as ``path: message``, no output file written; with ``--strict``, warnings count as
 problems); 3 the document could not be typeset (a clear reason on stderr); 4 ``dev`` or ``demo``
 without the local stack (``docpipe_local`` and the ``local`` extra) installed. ``check``: 0 clean, 1
-problems found (listed on stdout), 2 invalid input (the PDF or the request).
+problems found (listed on stdout), 2 invalid input (the PDF or the request). ``analyze``: 0 the
+document fits in ``--max-pages`` (default 1) as it is, 1 it does not (the report says what ``--fit
+shrink`` would change, or by how much it overflows even then), 2 invalid input.
 """
 
 from __future__ import annotations
@@ -46,10 +48,21 @@ def _load(args: argparse.Namespace) -> validation.DocumentRequestT:
         template=getattr(args, "template", None),
         output_format=getattr(args, "format", None),
     )
-    checked = validation.check_request(envelope, strict=args.strict)
+    checked = validation.check_request(_with_layout(envelope, args), strict=args.strict)
     for warning in checked.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return checked.request
+
+
+def _with_layout(envelope: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    """``--max-pages`` and ``--fit`` into ``options.layout`` (over what the file says)."""
+    flags = {"maxPages": getattr(args, "max_pages", None), "fit": getattr(args, "fit", None)}
+    given = {name: value for name, value in flags.items() if value is not None}
+    options = envelope.get("options", {})
+    if not given or not isinstance(options, dict) or not isinstance(options.get("layout", {}), dict):
+        return envelope  # nothing to set, or options that are not objects (reported as such)
+    layout = {k: v for k, v in options.get("layout", {}).items() if k not in {"max_pages", *given}}
+    return envelope | {"options": options | {"layout": layout | given}}
 
 
 def _output_path(args: argparse.Namespace, suffix: str) -> Path | None:
@@ -78,7 +91,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     request = _load(args)
     renderer = Renderer(timeout=args.timeout, format_dir=formats.default_directory())
     output = produce(request, renderer)
-    target = _output_path(args, f".{request.format}")
+    target = _output_path(args, f".{output.extension}")
     _write(target, output.data)
     if target is not None:
         pages = f"{output.pages} page(s), " if output.pages is not None else ""
@@ -99,6 +112,17 @@ def cmd_check(args: argparse.Namespace) -> int:
     report = atscheck.check(Path(args.pdf).read_bytes(), request, pdftotext=args.pdftotext)
     print(report.model_dump_json(indent=2) if args.json else atscheck.summary(report, args.pdf))
     return 0 if report.clean else 1
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from docpipe.analysis import analyze, summary
+    from docpipe.renderer import Renderer
+
+    request = _load(args)
+    renderer = Renderer(timeout=args.timeout, format_dir=formats.default_directory())
+    report = analyze(request, renderer)
+    print(report.model_dump_json(indent=2) if args.json else summary(report, args.input))
+    return 0 if report.fits else 1
 
 
 def cmd_templates(_: argparse.Namespace) -> int:
@@ -187,6 +211,12 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--strict", action="store_true", help="treat warnings (unknown fields, extra sections) as errors"
         )
+        command.add_argument(
+            "--max-pages", type=int, metavar="N", help="pages the PDF may have (options.layout.maxPages)"
+        )
+        command.add_argument(
+            "--fit", choices=("shrink", "off"), help="shrink: tighten the layout to fit --max-pages"
+        )
         return command
 
     render = input_command("render", "typeset a document")
@@ -194,6 +224,10 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--timeout", type=float, default=20.0, help="TeX wall-clock limit in seconds")
     render.set_defaults(handler=cmd_render)
     input_command("validate", "check a document without rendering it").set_defaults(handler=cmd_validate)
+    analyze = input_command("analyze", "how the PDF lays out, and what fitting it to N pages would change")
+    analyze.add_argument("--json", action="store_true", help="the whole report as JSON")
+    analyze.add_argument("--timeout", type=float, default=20.0, help="TeX wall-clock limit in seconds")
+    analyze.set_defaults(handler=cmd_analyze)
     _add_check(sub)
     sub.add_parser("templates", help="list the templates").set_defaults(handler=cmd_templates)
     schema = sub.add_parser("schema", help="print the JSON Schema of a request")

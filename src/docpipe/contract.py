@@ -79,15 +79,30 @@ SUBMIT_WAIT_MARGIN_SECONDS: Final = 3
 IMAGE_FORMAT_DIR: Final = "/opt/docpipe/formats"
 
 # --- storage --------------------------------------------------------------------------------------------
-# S3 keys: requests/<tenant>/<job>.json and documents/<tenant>/<content key>.<format>.
-# Each output format's media type: the S3 object's Content-Type, and what `Accept` asks for to get
-# the document itself (303) rather than JSON about it.
-MEDIA_TYPES: Final = {
+# S3 keys: requests/<tenant>/<job>.json and documents/<tenant>/<content key>.<extension>; the download
+# is named <Name>_Resume.<extension>. A request's extension is its format's (FORMAT_EXTENSIONS), but
+# for a PNG of every page, which is a zip (outputs.extension, the one place that decides it).
+# Each stored file's media type, by its extension: the S3 object's Content-Type, and what `Accept`
+# asks for to get the document itself (303) rather than JSON about it.
+EXTENSION_MEDIA_TYPES: Final = {
     "pdf": "application/pdf",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "txt": "text/plain; charset=utf-8",
     "tex": "application/x-tex; charset=utf-8",
+    "png": "image/png",
+    "zip": "application/zip",
+    "json": "application/json",
 }
+FORMAT_EXTENSIONS: Final = {
+    "pdf": "pdf",
+    "docx": "docx",
+    "txt": "txt",
+    "tex": "tex",
+    "png": "png",  # the first page; every page (options.preview.pages "all") is a zip
+    "analysis": "json",
+}
+# Each output format's usual media type (a PNG of every page is application/zip instead).
+MEDIA_TYPES: Final = {name: EXTENSION_MEDIA_TYPES[ext] for name, ext in FORMAT_EXTENSIONS.items()}
 REQUESTS_PREFIX: Final = "requests/"
 DOCUMENTS_PREFIX: Final = "documents/"
 # The jobs table: one partition key, items expire on a TTL attribute. Its items by key prefix:

@@ -39,6 +39,14 @@ class UnknownTemplate(InvalidDocument):
     code = "unknown_template"
 
 
+class DoesNotFit(InvalidDocument):
+    """``options.layout`` asked for at most N pages with ``fit: shrink``, and even the tightest
+    layout allowed (layout.py) needs more. The message says by how much; ``details`` points at
+    ``options.layout.maxPages``."""
+
+    code = "does_not_fit"
+
+
 class RenderFailed(DocpipeError):
     """TeX could not typeset the document. Caused by the input, so retrying will not help."""
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from docpipe import catalog
+from docpipe import catalog, outputs
 from docpipe.validation import DocumentRequestT
 
 ENGINE_VERSION = "1"
@@ -57,6 +57,8 @@ class Job(BaseModel):
     pages: int | None = None
     bytes: int | None = None
     render_ms: int | None = None
+    layout: dict[str, Any] | None = None
+    """How the PDF was fitted to ``options.layout.maxPages`` (fitting.py): stored as JSON text."""
     error: JobError | None = None
 
 
@@ -75,6 +77,8 @@ class CachedDocument(BaseModel):
     job_id: str
     document_key: str
     filename: str
+    layout: dict[str, Any] | None = None
+    """The fit the job found (fitting.py): a cache hit answers with it, and never searches again."""
 
 
 def new_job_id() -> str:
@@ -101,7 +105,10 @@ def renderer_version() -> str:
 
 
 def canonical_request(request: DocumentRequestT) -> dict[str, Any]:
-    return request.model_dump(mode="json", by_alias=True, exclude_none=True)
+    canonical = request.model_dump(mode="json", by_alias=True, exclude_none=True)
+    if request.format != "png":  # the preview's size changes nothing in any other format
+        canonical["options"].pop("preview", None)
+    return canonical
 
 
 def content_key(request: DocumentRequestT, tenant: str) -> str:
@@ -117,4 +124,4 @@ def download_filename(request: DocumentRequestT) -> str:
     stem = "_".join("".join(ch for ch in word if ch.isalnum() or ch in "-") for word in name.split())
     stem = "_".join(part for part in stem.split("_") if part)[:80] or "document"
     kind = "Resume" if request.document_type == "resume" else "Cover_Letter"
-    return f"{stem}_{kind}.{request.format}"
+    return f"{stem}_{kind}.{outputs.extension(request)}"

@@ -16,6 +16,7 @@ False, the holder); any other AWS error leaves as :class:`~docpipe.errors.Depend
 from __future__ import annotations
 
 import contextlib
+import json
 import secrets
 import time
 from typing import Any
@@ -59,6 +60,8 @@ def job_from_item(item: dict[str, Any]) -> Job:
     for key in ("expires_at", "attempt", "pages", "bytes", "render_ms"):
         if key in values:
             values[key] = int(values[key])
+    if "layout" in values:  # JSON text: DynamoDB's number type is not a float (fitting.py's factors)
+        values["layout"] = json.loads(values["layout"])
     return Job.model_validate(values)
 
 
@@ -177,7 +180,7 @@ class JobStore:
         status: JobStatus,
         *,
         error: JobError | None = None,
-        result: dict[str, int] | None = None,
+        result: dict[str, int | str] | None = None,
     ) -> bool:
         """Move an unfinished job to succeeded/failed, give back its ticket and release its content
         pointer; False if it was already finished (or is gone)."""

@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Any
 
 from docpipe.aws import translates_aws_errors
-from docpipe.contract import DOCUMENTS_PREFIX, MEDIA_TYPES, REQUESTS_PREFIX
+from docpipe.contract import DOCUMENTS_PREFIX, EXTENSION_MEDIA_TYPES, REQUESTS_PREFIX
 from docpipe.errors import NotFound
 
 
@@ -28,14 +28,15 @@ class ObjectStore:
         return f"{REQUESTS_PREFIX}{tenant}/{job_id}.json"
 
     @staticmethod
-    def document_key(tenant: str, content_key: str, output_format: str) -> str:
-        # Content-addressed: the same document is stored once, however often it is rendered.
-        return f"{DOCUMENTS_PREFIX}{tenant}/{content_key}.{output_format}"
+    def document_key(tenant: str, content_key: str, extension: str) -> str:
+        """Content-addressed: the same document is stored once, however often it is rendered.
+        ``extension`` is the request's file extension (``outputs.extension``), not always its format."""
+        return f"{DOCUMENTS_PREFIX}{tenant}/{content_key}.{extension}"
 
     @staticmethod
     def media_type(document_key: str) -> str:
-        """A stored document's media type, from the format its key ends in."""
-        return MEDIA_TYPES[document_key.rsplit(".", 1)[-1]]
+        """A stored document's media type, from the extension its key ends in."""
+        return EXTENSION_MEDIA_TYPES[document_key.rsplit(".", 1)[-1]]
 
     @translates_aws_errors
     def put_request(self, key: str, body: bytes) -> None:
@@ -55,11 +56,13 @@ class ObjectStore:
 
     @translates_aws_errors
     def put_document(self, key: str, body: bytes, output_format: str, filename: str) -> None:
+        """Store a document under ``key``; its Content-Type follows the key's extension, which says
+        more than ``output_format`` does (a PNG of every page is a zip)."""
         self._s3.put_object(
             Bucket=self.bucket,
             Key=key,
             Body=body,
-            ContentType=MEDIA_TYPES[output_format],
+            ContentType=self.media_type(key),
             ContentDisposition=f'attachment; filename="{filename}"',
         )
 

@@ -2,8 +2,9 @@
 made how, for the render function, the local workers and the CLI alike.
 
 PDF goes through TeX (renderer.py); DOCX and plain text are written from the same reading-order
-outline (outline.py), not converted from LaTeX; ``tex`` is the LaTeX source itself. The writers are
-imported on first use: a process that only ever makes PDFs never loads python-docx.
+outline (outline.py), not converted from LaTeX; ``tex`` is the LaTeX source itself; ``png`` is drawn
+from the PDF (previews.py). The writers are imported on first use: a process that only ever makes PDFs
+never loads python-docx.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 from docpipe import contract
 
 if TYPE_CHECKING:
+    from docpipe.fitting import Found
     from docpipe.renderer import RenderResult
     from docpipe.validation import DocumentRequestT
 
@@ -28,6 +30,9 @@ class PdfRenderer(Protocol):
     def prepare_next(self) -> None:
         """Get ready for the next document, now that the last one's answer is out (standby.py)."""
 
+    def search_fit(self, request: DocumentRequestT, max_pages: int) -> Found:
+        """The fit-to-pages search (fitting.py), for the layout analysis."""
+
 
 @dataclass(frozen=True)
 class Output:
@@ -35,23 +40,66 @@ class Output:
 
     data: bytes
     media_type: str
-    pages: int | None = None  # known for PDFs only: a word processor paginates DOCX and text itself
+    pages: int | None = None  # the PDF's, also for its PNG preview; DOCX and text paginate themselves
     elapsed_ms: float = 0.0
     used_format: bool = False  # whether TeX started from a precompiled format
+    layout: dict[str, object] | None = None  # how it was fitted to options.layout.maxPages (fitting.py)
+
+    @property
+    def extension(self) -> str:
+        """The file extension of what :attr:`data` is (``pdf``, ``zip``, ...), from its media type."""
+        return next(ext for ext, media in contract.EXTENSION_MEDIA_TYPES.items() if media == self.media_type)
+
+
+def extension(request: DocumentRequestT) -> str:
+    """The extension of the request's file, in its S3 key and its download name: its format's, but a
+    PNG of every page is a zip. The one place that decides it."""
+    if request.format == "png" and request.options.preview.pages == "all":
+        return "zip"
+    return contract.FORMAT_EXTENSIONS[request.format]
+
+
+def media_type_of(request: DocumentRequestT) -> str:
+    """The media type of the request's file (what its extension says)."""
+    return contract.EXTENSION_MEDIA_TYPES[extension(request)]
 
 
 def produce(request: DocumentRequestT, renderer: PdfRenderer, today: dt.date | None = None) -> Output:
     """The request's document in its ``format``. ``today`` dates a DOCX (its creation date); the
     render day in UTC by default."""
-    media_type = contract.MEDIA_TYPES[request.format]
+    media_type = media_type_of(request)
     if request.format == "pdf":
         result = renderer.render(request)
-        return Output(result.pdf, media_type, result.pages, result.elapsed_ms, result.used_format)
+        return Output(
+            result.pdf, media_type, result.pages, result.elapsed_ms, result.used_format, result.layout
+        )
     if request.format == "tex":
         from docpipe.templates import render_source
 
         return Output(render_source(request).text.encode(), media_type)
+    if request.format == "png":
+        return _preview(request, renderer, media_type)
+    if request.format == "analysis":
+        from docpipe.analysis import analyze
+
+        started = time.perf_counter()
+        report = analyze(request, renderer)
+        elapsed = (time.perf_counter() - started) * 1000
+        return Output(report.model_dump_json(by_alias=True).encode(), media_type, elapsed_ms=elapsed)
     return _from_outline(request, media_type, today or dt.datetime.now(dt.UTC).date())
+
+
+def _preview(request: DocumentRequestT, renderer: PdfRenderer, media_type: str) -> Output:
+    """The PDF, then its pages drawn as PNG (previews.py) with what is left of the render time, but
+    never less than ``previews.MIN_SECONDS``: a PDF that took its time still gets its preview."""
+    from docpipe import previews
+
+    started = time.perf_counter()
+    result = renderer.render(request)
+    left = contract.RENDER_TIMEOUT_SECONDS - (time.perf_counter() - started)
+    data = previews.preview(result.pdf, request.options.preview, timeout=max(left, previews.MIN_SECONDS))
+    elapsed = (time.perf_counter() - started) * 1000
+    return Output(data, media_type, result.pages, elapsed, result.used_format, result.layout)
 
 
 def _from_outline(request: DocumentRequestT, media_type: str, today: dt.date) -> Output:

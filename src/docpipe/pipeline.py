@@ -12,6 +12,7 @@ from docpipe.aws import AwsClients, default_clients
 from docpipe.cache import DocumentCache
 from docpipe.outputs import PdfRenderer
 from docpipe.settings import Settings, get_settings
+from docpipe.usecases.analyze import AnalysisReport
 from docpipe.usecases.check import CheckDocument
 from docpipe.usecases.erase import EraseJob
 from docpipe.usecases.idempotency import Idempotency
@@ -22,6 +23,7 @@ from docpipe.usecases.stores import Stores
 from docpipe.usecases.submit import SubmitDocument
 
 if TYPE_CHECKING:
+    from docpipe.fitting import Found
     from docpipe.renderer import Renderer, RenderResult
     from docpipe.validation import DocumentRequestT
 
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Pipeline:
     """``submit(raw, tenant, idempotency_key)``, ``status(job_id, tenant)``, ``erase(job_id, tenant)``,
-    ``check(raw, tenant)`` for the API; ``render.record(body, receive_count)`` for the render handler."""
+    ``check(raw, tenant)``, ``analysis(job_id, tenant)`` for the API; ``render.record(body, receive_count)`` for the render handler."""
 
     settings: Settings
     stores: Stores
@@ -38,6 +40,7 @@ class Pipeline:
     erase: EraseJob
     render: RenderJob
     check: CheckDocument
+    analysis: AnalysisReport
 
     @classmethod
     def build(cls, settings: Settings, stores: Stores, renderer: PdfRenderer | None = None) -> Pipeline:
@@ -51,6 +54,7 @@ class Pipeline:
             erase=EraseJob(stores, settings),
             render=RenderJob(stores, settings, renderer or _RendererOnFirstUse(settings)),
             check=CheckDocument(stores),
+            analysis=AnalysisReport(stores),
         )
 
     @classmethod
@@ -92,6 +96,9 @@ class _RendererOnFirstUse:
 
     def render(self, request: DocumentRequestT) -> RenderResult:
         return self.renderer.render(request)
+
+    def search_fit(self, request: DocumentRequestT, max_pages: int) -> Found:
+        return self.renderer.search_fit(request, max_pages)
 
     def prepare_next(self) -> None:
         if self._renderer is not None:  # nothing rendered yet: nothing to prepare

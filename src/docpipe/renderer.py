@@ -18,11 +18,13 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
-from docpipe import contract, formats, latex
+from docpipe import contract, fitting, formats, latex
 from docpipe.envelope import CoverLetterRequest, ResumeRequest
 from docpipe.errors import RenderCrashed, RenderFailed, RenderTimeout
 from docpipe.fontcache import prepare_fontconfig
+from docpipe.layout import Fill, fill_from_log, fit_for
 from docpipe.observability import logger
 from docpipe.standby import DOCUMENT, Plan, Standby, Waiting
 from docpipe.templates import Source, render_source
@@ -49,6 +51,19 @@ class RenderResult:
     elapsed_ms: float
     used_standby: bool = False
     """Whether a TeX process started ahead of time typeset it (standby.py)."""
+    fill: Fill | None = None
+    """How full the last page is (layout.py); None if TeX did not say."""
+    layout: dict[str, object] | None = None
+    """How the layout was fitted to ``options.layout.maxPages`` (fitting.py), if it was asked to be."""
+
+
+class Typeset(NamedTuple):
+    """What one typesetting (one or two TeX passes) gave."""
+
+    pdf: bytes
+    pages: int
+    passes: int
+    fill: Fill | None
 
 
 @cache
@@ -99,16 +114,53 @@ class Renderer:
         escaping, choosing fonts) counts against the same budget as TeX, which gets what is left."""
         started = time.perf_counter()
         deadline = time.monotonic() + self.timeout
-        try:
-            with latex.deadline(deadline):
-                source = render_source(request)
-        except TimeoutError:
-            raise timed_out(self.timeout) from None
-        result = self.compile(source, deadline=deadline)
+        source = self._source(request, deadline)
+        layout = request.options.layout
+        if layout.fit == "shrink" and layout.max_pages is not None:
+            found = self._search(request, source, layout.max_pages, deadline)
+            if isinstance(found, fitting.Overflow):
+                raise found.error()
+            result = dataclasses.replace(found.chosen.result, layout=found.describe(layout.max_pages))
+        else:
+            result = self.compile(source, deadline=deadline)
         return dataclasses.replace(result, elapsed_ms=(time.perf_counter() - started) * 1000)
 
-    def compile(self, source: Source, *, deadline: float | None = None) -> RenderResult:
-        """Typeset LaTeX source, by ``deadline`` (``time.monotonic()``) or within ``timeout`` seconds."""
+    def search_fit(self, request: ResumeRequest | CoverLetterRequest, max_pages: int) -> fitting.Found:
+        """The fit search (fitting.py) for ``max_pages``, its first run the document as it is; the
+        whole search within ``timeout`` seconds from now."""
+        deadline = time.monotonic() + self.timeout
+        return self._search(request, self._source(request, deadline), max_pages, deadline)
+
+    def _source(self, request: ResumeRequest | CoverLetterRequest, deadline: float) -> Source:
+        try:
+            with latex.deadline(deadline):
+                return render_source(request)
+        except TimeoutError:
+            raise timed_out(self.timeout) from None
+
+    def _search(
+        self, request: ResumeRequest | CoverLetterRequest, source: Source, max_pages: int, deadline: float
+    ) -> fitting.Found:
+        curve = fitting.curve_for(request.document_type, request.template)
+        return fitting.search(self.measurer(source, deadline), max_pages, deadline, curve)
+
+    def measurer(self, source: Source, deadline: float) -> fitting.Measure:
+        """Typesets ``source`` at a squeeze (layout.py) for the fit search, by ``deadline``."""
+
+        def measure(squeeze: float) -> fitting.Run:
+            result = self.compile(source.with_fit(fit_for(squeeze)), deadline=deadline, another=True)
+            fill = result.fill
+            length = fill.length(result.pages) if fill else float(result.pages)
+            return fitting.Run(squeeze, result.pages, length, fill.line_height if fill else 0.0, result)
+
+        return measure
+
+    def compile(
+        self, source: Source, *, deadline: float | None = None, another: bool = False
+    ) -> RenderResult:
+        """Typeset LaTeX source, by ``deadline`` (``time.monotonic()``) or within ``timeout`` seconds.
+        ``another``: a run of the same kind follows (the fit search), so with ``standby`` its TeX
+        process starts now, loading its format while this one typesets."""
         started = time.perf_counter()
         set_up = time.monotonic()
         format_path = self.formats.find_or_build(source) if self.formats else None
@@ -122,12 +174,14 @@ class Renderer:
         token = _DEADLINE.set(deadline + time.monotonic() - set_up)
         self._last = plan = _plan(source, format_path)
         waiting = self.standby.take(plan) if self.standby else None
+        if another and self.standby is not None:
+            self.standby.prepare(plan)
         waiting_token = _WAITING.set(waiting)
         root = waiting.root if waiting else Path(tempfile.mkdtemp(prefix="docpipe-", dir=self.work_root))
         try:
             if waiting is None:
                 (root / DOCUMENT).write_text(source.text, encoding="utf-8")
-            pdf, pages, passes = self._typeset(source, root, format_path)
+            typeset = self._typeset(source, root, format_path)
         finally:
             _DEADLINE.reset(token)
             _WAITING.reset(waiting_token)
@@ -136,9 +190,18 @@ class Renderer:
             shutil.rmtree(root, ignore_errors=True)
         elapsed = (time.perf_counter() - started) * 1000
         used_format = format_path is not None
-        return RenderResult(pdf, pages, source.engine, passes, used_format, elapsed, waiting is not None)
+        return RenderResult(
+            typeset.pdf,
+            typeset.pages,
+            source.engine,
+            typeset.passes,
+            used_format,
+            elapsed,
+            waiting is not None,
+            typeset.fill,
+        )
 
-    def _typeset(self, source: Source, root: Path, format_path: Path | None) -> tuple[bytes, int, int]:
+    def _typeset(self, source: Source, root: Path, format_path: Path | None) -> Typeset:
         env = tex_environment(root, format_path.parent if format_path else None)
         command = [*_plan(source, format_path).command, DOCUMENT]
         deadline = _DEADLINE.get()
@@ -170,7 +233,7 @@ class Renderer:
             if passes == 1 and needs_rerun(log):
                 continue  # cross-references changed: one more pass settles them
             break
-        return pdf_path.read_bytes(), pages_written(log), passes
+        return Typeset(pdf_path.read_bytes(), pages_written(log), passes, fill_from_log(log))
 
     def _hand_over(self, waiting: Waiting, source: Source, deadline: float) -> tuple[int, str]:
         """Pass 1 by the process started ahead of time: its exit code and the text it read (only the

@@ -12,6 +12,7 @@ precompiled into a TeX format) + ``\\csname endofdump\\endcsname`` + ``document`
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from contextlib import suppress
@@ -26,6 +27,7 @@ import jinja2.bccache
 from docpipe import catalog, fonts, latex, outline, pdfinfo
 from docpipe.dates import PartialDate, date_range
 from docpipe.envelope import CoverLetterRequest, ResumeRequest
+from docpipe.layout import NO_FIT, Fit
 
 Engine = Literal["pdftex", "xetex"]
 END_OF_DUMP = "\n\\csname endofdump\\endcsname\n"
@@ -162,6 +164,11 @@ class Source:
     def text(self) -> str:
         return self.preamble + END_OF_DUMP + self.document
 
+    def with_fit(self, fit: Fit, current: Fit = NO_FIT) -> Source:
+        """The same document with another layout fit: its fit line (base/dynamic.tex.j2) replaced.
+        The first match is the template's own: it comes before any user text, which is escaped."""
+        return dataclasses.replace(self, document=self.document.replace(current.line, fit.line, 1))
+
 
 def _strings(value: Any) -> list[str]:
     """Every string in the document data (to choose the engine and the fonts)."""
@@ -186,9 +193,12 @@ def format_name(document_type: str, template: str, engine: Engine) -> str:
     return f"docpipe-{document_type}-{template}-{engine}-{digest}"
 
 
-def render_source(request: ResumeRequest | CoverLetterRequest, today: dt.date | None = None) -> Source:
+def render_source(
+    request: ResumeRequest | CoverLetterRequest, today: dt.date | None = None, fit: Fit = NO_FIT
+) -> Source:
     """Validated request to LaTeX. Raises ValueError if a character has no font (checked earlier).
-    ``today`` is the PDF's creation date (pdfinfo.py); the render day in UTC by default."""
+    ``today`` is the PDF's creation date (pdfinfo.py); the render day in UTC by default. ``fit``
+    tightens the layout (layout.py); :meth:`Source.with_fit` gives the same source another one."""
     text = "".join(_strings(request.data.model_dump(mode="json")))
     engine: Engine = "xetex" if fonts.needs_unicode_engine(text) else "pdftex"
     doc_type, name = request.document_type, request.template
@@ -200,6 +210,7 @@ def render_source(request: ResumeRequest | CoverLetterRequest, today: dt.date | 
             doc=request.data,
             options=request.options,
             engine=engine,
+            fit=fit,
             fallback_fonts=latex.fallback_fonts(text) if engine == "xetex" else {},
             pdf=pdfinfo.describe(request, today or pdfinfo.utc_today(), format_id),
         )

@@ -41,6 +41,7 @@ LAMBDA_ENV = {
 RUNNER = """
 import json, sys
 from pathlib import Path
+from docpipe.outputs import produce
 from docpipe.pipeline import default_pipeline
 from docpipe.validation import validate_request
 
@@ -48,11 +49,18 @@ renderer = default_pipeline().render.renderer
 results = []
 for index, name in enumerate(sys.argv[1:]):
     Path(f"/tmp/.render-{index}").touch()
-    result = renderer.render(validate_request(json.loads(Path(name).read_text(encoding="utf-8"))))
+    request = validate_request(json.loads(Path(name).read_text(encoding="utf-8")))
+    if request.format == "pdf":
+        result = renderer.render(request)
+        data, facts = result.pdf, {"engine": result.engine, "used_format": result.used_format,
+                                   "ms": result.elapsed_ms, "used_standby": result.used_standby}
+    else:  # as the render use case makes every other format
+        output = produce(request, renderer)
+        data, facts = output.data, {"media_type": output.media_type, "pages": output.pages}
     renderer.prepare_next()  # as the render use case does once the job is answered
-    Path(f"/tmp/render-{index}.pdf").write_bytes(result.pdf)
-    results.append({"engine": result.engine, "used_format": result.used_format, "ms": result.elapsed_ms,
-                    "used_standby": result.used_standby})
+    Path(f"/tmp/render-{index}.pdf").write_bytes(data)
+    results.append(facts | {"layout": getattr(result, "layout", None) if request.format == "pdf" else None,
+                            "pages": result.pages if request.format == "pdf" else facts["pages"]})
 Path("/tmp/results.json").write_text(json.dumps(results))
 """
 _OPENAT = re.compile(r'^\d+\s+openat\(AT_FDCWD, "((?:[^"\\]|\\.)*)", ([A-Z_|]+)', re.MULTILINE)
@@ -132,6 +140,33 @@ def test_the_next_document_is_typeset_by_tex_started_ahead_in_the_sandbox(image:
     # Read-only root, uid 10001, only /tmp writable: the pipe, prlimit and timeout all work there.
     assert [r["used_standby"] for r in image.results] == [False, False, True]
     assert "Ελένη Παπαδοπούλου" in image.pdf_text(2)
+
+
+def test_a_fit_to_one_page_and_a_preview_are_made_in_the_sandbox(tmp_path: Path, baked_formats: Path) -> None:
+    """Several TeX runs of one render (the fit search, each starting the next TeX ahead) and pdftoppm,
+    as uid 10001 on the read-only image."""
+    inside = tmp_path / "tmp"  # the sandbox's /tmp
+    inside.mkdir()
+    document = json.loads(LATIN.read_text())
+    document["data"]["experience"][0]["achievements"] += [
+        f"Shipped release {n} of the ledger." for n in range(8)
+    ]
+    layout = {"layout": {"maxPages": 1, "fit": "shrink"}}
+    (inside / "fitted.json").write_text(json.dumps(document | {"options": layout}))
+    preview = json.loads(LATIN.read_text()) | {"format": "png", "options": {"preview": {"width": 240}}}
+    (inside / "preview.json").write_text(json.dumps(preview))
+    documents = [LATIN, Path("/tmp/fitted.json"), Path("/tmp/preview.json")]
+    run = run_in_lambda(tmp_path, documents, format_dir=baked_formats, binds=[])
+    fit = run.results[1]
+    assert run.results[0]["pages"] == 1
+    assert fit["pages"] == 1
+    assert fit["layout"] is not None, fit
+    assert 2 <= fit["layout"]["texRuns"] <= 4, fit
+    assert "Shipped release 7 of the ledger." in run.pdf_text(1)
+    png = (run.tmp / "render-2.pdf").read_bytes()
+    assert run.results[2]["media_type"] == "image/png"
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    assert int.from_bytes(png[16:20], "big") == 240
 
 
 def test_a_non_latin_document_renders_twice_without_rebuilding_the_font_cache(image: SandboxRun) -> None:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import re
 import subprocess
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from docpipe.renderer import Renderer, RenderResult
+from docpipe.renderer import Renderer, RenderResult, Typeset
 from docpipe.templates import Source
 from docpipe.validation import validate_request
 
@@ -28,7 +28,7 @@ class RecordingRenderer(Renderer):
 
     last_log: str = ""
 
-    def _typeset(self, source: Source, root: Path, format_path: Path | None) -> tuple[bytes, int, int]:
+    def _typeset(self, source: Source, root: Path, format_path: Path | None) -> Typeset:
         self.last_log = ""
         try:
             return super()._typeset(source, root, format_path)
@@ -119,3 +119,23 @@ def run(docpipe_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
         )
 
     return _run
+
+
+@pytest.fixture
+def tenant(stack: Any) -> Iterator[Any]:
+    """The real app (both routers) over the local stack's use cases, every request of it filed under
+    one new tenant (a ``TestClient``)."""
+    import uuid
+
+    from fastapi.testclient import TestClient
+
+    from docpipe.api import create_app, status_router, submit_router
+
+    app = create_app(
+        submit_router(),
+        status_router(),
+        pipeline_factory=lambda: stack.pipeline,
+        local_tenant=f"tenant-{uuid.uuid4().hex[:12]}",
+    )
+    with TestClient(app) as client:
+        yield client

@@ -7,13 +7,12 @@ import base64
 import copy
 import json
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from docpipe.api import create_app, status_router, submit_router
+from docpipe.api import create_app, submit_router
 from docpipe_local.render_worker import RenderWorker
 from docpipe_local.stack import DevStack
 
@@ -24,19 +23,6 @@ def unique(document: dict[str, Any]) -> dict[str, Any]:
     fresh = copy.deepcopy(document)
     fresh["data"]["personalInfo"]["name"] = f"Check Person {uuid.uuid4().hex[:8]}"
     return fresh
-
-
-@pytest.fixture
-def tenant(stack: DevStack) -> Iterator[TestClient]:
-    """The real app (both routers) over the stack's use cases, every request filed under one new tenant."""
-    app = create_app(
-        submit_router(),
-        status_router(),
-        pipeline_factory=lambda: stack.pipeline,
-        local_tenant=f"check-{uuid.uuid4().hex[:12]}",
-    )
-    with TestClient(app) as client:
-        yield client
 
 
 def submitted(client: TestClient, document: dict[str, Any]) -> str:

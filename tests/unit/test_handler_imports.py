@@ -32,7 +32,10 @@ API_NEVER = (
     "docpipe.texprocess",
     "docpipe.latex",
     "docpipe.outline",
+    "docpipe.previews",
 )
+# The layout analysis (its models and the fit search) only for the function that serves /v1/analyze.
+STATUS_NEVER = (*API_NEVER, "docpipe.analysis", "docpipe.fitting", "docpipe.layout")
 PROBE = """
 import json, sys
 sys.path.insert(0, sys.argv[1])
@@ -57,6 +60,10 @@ def loaded(modules: set[str], forbidden: tuple[str, ...]) -> list[str]:
 @pytest.mark.parametrize("function", ["submit", "status"])
 def test_the_api_functions_import_no_rendering_code(function: str) -> None:
     assert loaded(imported_by(function), API_NEVER) == []
+
+
+def test_the_status_function_imports_no_layout_analysis() -> None:
+    assert loaded(imported_by("status"), STATUS_NEVER) == []
 
 
 def test_the_render_function_imports_no_tracing_sdk_or_cache_client() -> None:

@@ -123,7 +123,7 @@ def test_the_envelope_is_checked_too() -> None:
     assert found == {"document_type": "must be one of 'resume', 'cover_letter'"}
     found = problems({**resume(), "format": "odt", "options": {"paper": "a3", "spacing": "tight"}})
     assert found == {
-        "format": "must be one of 'pdf', 'docx', 'txt' or 'tex'",
+        "format": "must be one of 'pdf', 'docx', 'txt', 'tex', 'png' or 'analysis'",
         "options.paper": "must be one of 'letter' or 'a4'",
         "options.spacing": "must be one of 'normal', 'compact' or 'ultra-compact'",
     }

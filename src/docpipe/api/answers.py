@@ -57,6 +57,8 @@ def cached_response(cached: Cached) -> JSONResponse:
         "download_expires_at": cached.download.expires_at,
         "warnings": warnings_body(cached.warnings),
     }
+    if cached.layout is not None:
+        body["layout"] = cached.layout
     return JSONResponse(body, status_code=200)
 
 
@@ -102,6 +104,8 @@ def job_body(view: JobView) -> dict[str, Any]:
             "pages": job.pages,
             "bytes": job.bytes,
         }
+        if job.layout is not None:
+            body["layout"] = job.layout
     if job.error is not None:
         body["error"] = job.error.model_dump()
     return body

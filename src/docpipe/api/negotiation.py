@@ -1,6 +1,7 @@
 """What the client asked for in its headers: the body's media type (JSON or YAML), how long it is
 willing to wait for the document (``Prefer: wait=N``, RFC 7240) and whether it wants the document
-itself (``Accept: application/pdf``, or a DOCX's or text's own type) rather than JSON about it."""
+itself (``Accept: application/pdf``, or a DOCX's, text's, PNG's or zip's own type) rather than JSON
+about it."""
 
 from __future__ import annotations
 
@@ -51,9 +52,12 @@ def wait_seconds(prefer: str | None) -> int:
 
 
 def wants_document(accept: str | None, media_type: str) -> bool:
-    """Whether the document's own media type (``application/pdf`` for a PDF; its parameters aside) is
-    acceptable (q > 0) and preferred to JSON; ``*/*`` keeps JSON."""
+    """Whether the document's own media type (``application/pdf`` for a PDF, ``application/zip`` for the
+    PNGs of every page: ``ObjectStore.media_type``; its parameters aside) is acceptable (q > 0) and
+    preferred to JSON; ``*/*`` keeps JSON."""
     document = media_type.split(";")[0].strip().lower()
+    if document == "application/json":  # an analysis: JSON about the job is what JSON asks for
+        return False
     quality = {document: 0.0, "application/json": 0.0}
     for entry in (accept or "").split(","):
         media, *params = (part.strip() for part in entry.split(";"))

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, Field, TypeAdapter
 
 from docpipe.atscheck import MAX_PDF_BYTES, CheckReport
 from docpipe.envelope import DocumentRequest
@@ -71,6 +71,9 @@ class JobResponse(BaseModel):
     download_expires_at: str | None = None
     pages: int | None = None
     bytes: int | None = None
+    layout: dict[str, Any] | None = Field(
+        None, description="how the PDF was fitted to options.layout.maxPages (fit: shrink)"
+    )
     error: JobErrorBody | None = None
 
 
@@ -142,8 +145,9 @@ SUBMIT_OPERATION = {
         _header(
             "Accept",
             "the document's own type (application/pdf; for format docx "
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document; for txt text/plain): "
-            "a ready document answers 303 See Other to the document itself",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document; for txt text/plain; "
+            "for png image/png, or application/zip for every page): a ready document answers 303 See Other "
+            "to the document itself",
         ),
     ],
 }
@@ -207,6 +211,28 @@ SUBMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
     },
     **answers(404, 409, 413, 415, 422, 429, 503),
 }
+
+
+def analyze_responses() -> dict[int | str, dict[str, Any]]:
+    """The answers of POST /v1/analyze. A function: only the submit function serves the route, and
+    the status function's cold start does not pay for the analysis models."""
+    from docpipe.analysis import Analysis
+
+    class AnalyzeResponse(BaseModel):
+        job_id: str
+        status: Literal["succeeded"]
+        analysis: Analysis
+        warnings: list[ErrorDetailBody]
+
+    return {
+        200: {
+            "model": AnalyzeResponse,
+            "description": "the analysis: pages, the last page's fill, and what fitting would change",
+        },
+        202: {"model": QueuedResponse, "description": "still running: poll status_url", "headers": _LOCATION},
+        **answers(404, 409, 413, 415, 422, 429, 503),
+    }
+
 
 _CHECK_FORMS = [
     {

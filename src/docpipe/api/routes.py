@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from docpipe import catalog, validation
@@ -33,11 +33,13 @@ from docpipe.api.openapi import (
     JobResponse,
     TemplatesResponse,
     ValidResponse,
+    analyze_responses,
     answers,
 )
-from docpipe.contract import MEDIA_TYPES
+from docpipe.contract import MAX_WAIT_SECONDS
 from docpipe.envelope import DOCUMENT_TYPES, REQUEST_MODELS
 from docpipe.errors import NotFound
+from docpipe.objectstore import ObjectStore
 from docpipe.pipeline import Pipeline
 from docpipe.usecases import wait
 from docpipe.usecases.results import Cached, Submitted
@@ -103,8 +105,8 @@ def submit_router() -> APIRouter:
         """Submit a document: 200 with a download link from cache, or 202 with a job to poll.
 
         ``Prefer: wait=N`` (N <= 25): wait up to N seconds for the job, answering 200 with the link if
-        it finishes. ``Accept: application/pdf`` (or the DOCX or text type, for those formats): a finished
-        document answers 303 to the link itself.
+        it finishes. ``Accept: application/pdf`` (or the DOCX, text, PNG or zip type, for those formats): a
+        finished document answers 303 to the link itself.
         """
         tenant = tenant_of(request)
         result: Submitted = await run_in_threadpool(
@@ -124,11 +126,50 @@ def submit_router() -> APIRouter:
         )
         if view is None:
             return queued_response(request, result)
-        document = negotiation.wants_document(accept, MEDIA_TYPES[view.job.format])
+        document = negotiation.wants_document(accept, ObjectStore.media_type(view.job.document_key))
         return finished_response(request, view, document=document, warnings=result.warnings)
 
     _add_check_route(router)
+    add_analyze_route(router)
     return router
+
+
+def add_analyze_route(router: APIRouter) -> None:
+    """The layout analysis: a job like any other (the render function has TeX), answered inline."""
+
+    @router.post(
+        "/v1/analyze",
+        operation_id="analyze_document",
+        openapi_extra=SUBMIT_OPERATION,
+        tags=["documents"],
+        response_model=None,
+        responses=analyze_responses(),
+    )
+    async def analyze_document(request: Request, pipeline: PipelineDep, body: Body) -> Response:
+        """How the document lays out and what ``fit: "shrink"`` would change to fit it in
+        ``options.layout.maxPages`` pages (1 if not given), from real TeX runs; no PDF is made for you.
+        Waits up to 25 s by default (``Prefer: wait=N`` to change it): 200 with the report, or 202
+        with the job, whose download link is the report as JSON."""
+        tenant, prefer = tenant_of(request), request.headers.get("prefer") or ""
+        result: Submitted = await run_in_threadpool(
+            pipeline.submit,
+            body.raw,
+            tenant,
+            request.headers.get("idempotency-key"),
+            yaml_ok=body.yaml,
+            output_format="analysis",
+        )
+        waited = negotiation.wait_seconds(prefer) if "wait" in prefer.lower() else MAX_WAIT_SECONDS
+        if not isinstance(result, Cached):
+            read = lambda: run_in_threadpool(pipeline.status, result.job_id, tenant)  # noqa: E731
+            view = await wait.until_finished(read, waited) if waited else None
+            if view is None:
+                return queued_response(request, result)
+            if view.download is None:  # failed: its error, as an error answer
+                return finished_response(request, view, document=True, warnings=result.warnings)
+        report = await run_in_threadpool(pipeline.analysis, result.job_id, tenant)
+        body_out = {"job_id": result.job_id, "status": "succeeded", "analysis": report}
+        return JSONResponse(body_out | {"warnings": warnings_body(result.warnings)})
 
 
 def _add_check_route(router: APIRouter) -> None:

@@ -40,7 +40,7 @@ class Idempotency:
             return None
         if job.status is JobStatus.SUCCEEDED:
             link = download(self.stores.objects, job.document_key, self.settings.presign_seconds)
-            return Cached(job_id=job.job_id, download=link)
+            return Cached(job_id=job.job_id, download=link, layout=job.layout)
         return Queued(job_id=job.job_id, status=job.status)
 
     def remember(self, tenant: str, key: str, content_key: str, answer: Submitted) -> None:

@@ -77,11 +77,15 @@ class RenderJob:
         self.stores.jobs.hold_document(job)
         self.stores.objects.put_document(job.document_key, output.data, job.format, job.filename)
         # Cache before announcing success: a client that sees "succeeded" and resubmits gets a hit.
-        cached = CachedDocument(job_id=job.job_id, document_key=job.document_key, filename=job.filename)
+        cached = CachedDocument(
+            job_id=job.job_id, document_key=job.document_key, filename=job.filename, layout=output.layout
+        )
         self.stores.cache.put(job.tenant, job.content_key, cached)
-        result = {"bytes": len(output.data), "render_ms": int(output.elapsed_ms)}
+        result: dict[str, int | str] = {"bytes": len(output.data), "render_ms": int(output.elapsed_ms)}
         if output.pages is not None:  # a PDF's; a word processor paginates DOCX and text itself
             result["pages"] = output.pages
+        if output.layout is not None:
+            result["layout"] = json.dumps(output.layout)
         finished = self.stores.jobs.finish(job, JobStatus.SUCCEEDED, result=result)
         if not finished and self.stores.jobs.get(job.job_id) is None:
             # Erased while it rendered: neither its document nor its cache entry may outlive that.
@@ -92,6 +96,7 @@ class RenderJob:
             return
         metrics.add_metric(name=contract.METRIC_RENDER_MS, unit="Milliseconds", value=output.elapsed_ms)
         extra = {"job_id": job.job_id, **result, "format": job.format, "used_format": output.used_format}
+        extra.pop("layout", None)  # the log line stays flat; the job holds it
         logger.info("job succeeded", extra=extra)
 
     def _release_document(self, job: Job) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from docpipe.errors import ErrorDetail
 from docpipe.jobs import Job, JobStatus
@@ -36,6 +37,8 @@ class Cached:
     download: Download
     warnings: tuple[ErrorDetail, ...] = ()
     """As :attr:`Queued.warnings`."""
+    layout: dict[str, Any] | None = None
+    """How the cached PDF was fitted (fitting.py), when it was."""
 
 
 Submitted = Queued | Cached

@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 import json
 
-from docpipe import contract, validation
+from docpipe import contract, outputs, validation
 from docpipe.errors import DependencyUnavailable, Overloaded, TenantBacklogFull
 from docpipe.jobs import (
     ACTIVE,
@@ -41,11 +41,21 @@ class SubmitDocument:
         self.idempotency = idempotency
 
     def __call__(
-        self, raw: bytes, tenant: str, idempotency_key: str | None = None, *, yaml_ok: bool = False
+        self,
+        raw: bytes,
+        tenant: str,
+        idempotency_key: str | None = None,
+        *,
+        yaml_ok: bool = False,
+        output_format: str | None = None,
     ) -> Submitted:
         """Validate ``raw`` (JSON, or YAML with ``yaml_ok``; every problem at once) and accept it for
-        ``tenant``, with its warnings (see validation.Checked)."""
-        checked = validation.check_request(validation.parse_bytes(raw, yaml_ok=yaml_ok))
+        ``tenant``, with its warnings (see validation.Checked). ``output_format`` overrides the body's
+        ``format`` (``POST /v1/analyze`` always makes an analysis)."""
+        value = validation.parse_bytes(raw, yaml_ok=yaml_ok)
+        if output_format is not None and isinstance(value, dict):
+            value = value | {"format": output_format}
+        checked = validation.check_request(value)
         request = checked.request
         key = content_key(request, tenant)
         answer = None
@@ -64,7 +74,7 @@ class SubmitDocument:
         if cached is not None:
             metrics.add_metric(name=contract.METRIC_CACHE_HIT, unit="Count", value=1)
             link = download(self.stores.objects, cached.document_key, self.settings.presign_seconds)
-            return Cached(job_id=cached.job_id, download=link)
+            return Cached(job_id=cached.job_id, download=link, layout=cached.layout)
         metrics.add_metric(name=contract.METRIC_CACHE_MISS, unit="Count", value=1)
         holder = self.stores.jobs.pointer(tenant, key)
         if holder:
@@ -89,7 +99,7 @@ class SubmitDocument:
             format=request.format,
             content_key=key,
             request_key=ObjectStore.request_key(tenant, job_id),
-            document_key=ObjectStore.document_key(tenant, key, request.format),
+            document_key=ObjectStore.document_key(tenant, key, outputs.extension(request)),
             filename=download_filename(request),
             created_at=iso(moment),
             updated_at=iso(moment),
