@@ -48,21 +48,26 @@ def _load(args: argparse.Namespace) -> validation.DocumentRequestT:
         template=getattr(args, "template", None),
         output_format=getattr(args, "format", None),
     )
-    checked = validation.check_request(_with_layout(envelope, args), strict=args.strict)
+    flags = {
+        name: getattr(args, name, None) for name in ("max_pages", "fit", "width", "pages")
+    }  # not `check`
+    envelope = _with_options(envelope, "layout", {"maxPages": flags["max_pages"], "fit": flags["fit"]})
+    envelope = _with_options(envelope, "preview", {"width": flags["width"], "pages": flags["pages"]})
+    checked = validation.check_request(envelope, strict=args.strict)
     for warning in checked.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return checked.request
 
 
-def _with_layout(envelope: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
-    """``--max-pages`` and ``--fit`` into ``options.layout`` (over what the file says)."""
-    flags = {"maxPages": getattr(args, "max_pages", None), "fit": getattr(args, "fit", None)}
+def _with_options(envelope: dict[str, Any], group: str, flags: dict[str, Any]) -> dict[str, Any]:
+    """Flags given on the command line into ``options.<group>``, over what the file says
+    (``--max-pages``/``--fit`` into ``layout``, ``--width``/``--pages`` into ``preview``)."""
     given = {name: value for name, value in flags.items() if value is not None}
     options = envelope.get("options", {})
-    if not given or not isinstance(options, dict) or not isinstance(options.get("layout", {}), dict):
+    if not given or not isinstance(options, dict) or not isinstance(options.get(group, {}), dict):
         return envelope  # nothing to set, or options that are not objects (reported as such)
-    layout = {k: v for k, v in options.get("layout", {}).items() if k not in {"max_pages", *given}}
-    return envelope | {"options": options | {"layout": layout | given}}
+    kept = {k: v for k, v in options.get(group, {}).items() if k not in {"max_pages", *given}}
+    return envelope | {"options": options | {group: kept | given}}
 
 
 def _output_path(args: argparse.Namespace, suffix: str) -> Path | None:
@@ -216,6 +221,12 @@ def _parser() -> argparse.ArgumentParser:
         )
         command.add_argument(
             "--fit", choices=("shrink", "off"), help="shrink: tighten the layout to fit --max-pages"
+        )
+        command.add_argument("--width", type=int, help="a PNG preview's width in pixels (options.preview)")
+        command.add_argument(
+            "--pages",
+            choices=("first", "all"),
+            help="a PNG preview of the first page, or all of them (a zip)",
         )
         return command
 

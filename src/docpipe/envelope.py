@@ -47,7 +47,9 @@ class PreviewOptions(Model):
     """The PNG preview of format "png": the first page, or every page in a zip, width pixels wide."""
 
     width: StrictInt = Field(800, ge=MIN_PREVIEW_WIDTH, le=MAX_PREVIEW_WIDTH, description="in pixels")
-    pages: Literal["first", "all"] = Field("first", description='"all": every page, as PNGs in a zip')
+    pages: Literal["first", "all"] = Field(
+        "first", description='"all": every page (the first 20 at most), as PNGs in a zip'
+    )
 
 
 class RenderOptions(Model):

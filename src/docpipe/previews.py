@@ -20,6 +20,9 @@ from docpipe.envelope import PreviewOptions
 from docpipe.errors import RenderCrashed, RenderFailed, RenderTimeout
 
 PDFTOPPM = "pdftoppm"
+MAX_PAGES = 20
+"""Pages ``pages: "all"`` draws at most: a preview is for thumbnails, and a 256 KiB request can make a
+PDF of a hundred pages, at up to 3000 px wide each (memory and time in the render function)."""
 MIN_SECONDS = 5.0
 """The least time pdftoppm is given, whatever TeX left of the render time: a page takes well under 1 s."""
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -42,8 +45,7 @@ def draw(work: Path, pdf: bytes, options: PreviewOptions, timeout: float) -> lis
     source = work / "document.pdf"
     source.write_bytes(pdf)
     argv = [PDFTOPPM, "-png", "-scale-to-x", str(options.width), "-scale-to-y", "-1"]
-    if options.pages == "first":
-        argv += ["-f", "1", "-l", "1"]
+    argv += ["-f", "1", "-l", "1" if options.pages == "first" else str(MAX_PAGES)]
     _run([*argv, str(source), str(work / "page")], timeout)
     numbered = sorted(
         (int(match.group(1)), path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -54,3 +55,19 @@ def test_render_fits_to_the_pages_asked_for_or_exits_2(run: Any, tmp_path: Path)
     no_pages = run("render", str(source), "--fit", "shrink", cwd=tmp_path)
     assert no_pages.returncode == 2
     assert b"needs maxPages" in no_pages.stderr
+
+
+def test_render_takes_the_previews_width_and_pages_as_flags(run: Any, tmp_path: Path) -> None:
+    source = write(tmp_path, 4)  # two pages
+    first = run("render", str(source), "--format", "png", "--width", "120", "-o", "first.png", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    png = (tmp_path / "first.png").read_bytes()
+    assert int.from_bytes(png[16:20], "big") == 120
+    every = run("render", str(source), "--format", "png", "--width", "90", "--pages", "all", cwd=tmp_path)
+    assert every.returncode == 0, every.stderr
+    with zipfile.ZipFile(tmp_path / "resume-4.zip") as archive:
+        assert archive.namelist() == ["page-1.png", "page-2.png"]
+        assert int.from_bytes(archive.read("page-2.png")[16:20], "big") == 90
+    too_narrow = run("render", str(source), "--format", "png", "--width", "10", cwd=tmp_path)
+    assert too_narrow.returncode == 2
+    assert b"options.preview.width" in too_narrow.stderr

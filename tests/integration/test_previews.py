@@ -151,3 +151,15 @@ def test_without_pdftoppm_the_failure_names_the_package(
     monkeypatch.setenv("PATH", str(tmp_path))  # an empty directory: no pdftoppm on the way
     with pytest.raises(RenderFailed, match="poppler-utils"):
         previews.preview(b"%PDF-", PreviewOptions())
+
+
+def test_every_page_stops_at_the_twentieth(renderer: Renderer) -> None:
+    """A preview is for thumbnails: a PDF of more pages gives its first twenty (bounded work)."""
+    envelope = long_resume()
+    envelope["data"]["experience"] *= 9  # 72 jobs of 6 two-line bullets: over twenty pages
+    request = png_request(envelope, 64, pages="all")
+    output = outputs.produce(request, renderer)
+    assert output.pages is not None
+    assert output.pages > previews.MAX_PAGES
+    with zipfile.ZipFile(io.BytesIO(output.data)) as archive:
+        assert archive.namelist() == [f"page-{n}.png" for n in range(1, previews.MAX_PAGES + 1)]
