@@ -20,7 +20,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, get_args
 
-from docpipe import catalog, formats, validation
+from docpipe import catalog, formats, option_flags, validation
 from docpipe.envelope import DOCUMENT_TYPES, REQUEST_MODELS, OutputFormat
 from docpipe.errors import DocpipeError, InvalidDocument
 
@@ -48,26 +48,10 @@ def _load(args: argparse.Namespace) -> validation.DocumentRequestT:
         template=getattr(args, "template", None),
         output_format=getattr(args, "format", None),
     )
-    flags = {
-        name: getattr(args, name, None) for name in ("max_pages", "fit", "width", "pages")
-    }  # not `check`
-    envelope = _with_options(envelope, "layout", {"maxPages": flags["max_pages"], "fit": flags["fit"]})
-    envelope = _with_options(envelope, "preview", {"width": flags["width"], "pages": flags["pages"]})
-    checked = validation.check_request(envelope, strict=args.strict)
+    checked = validation.check_request(option_flags.apply(envelope, args), strict=args.strict)
     for warning in checked.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return checked.request
-
-
-def _with_options(envelope: dict[str, Any], group: str, flags: dict[str, Any]) -> dict[str, Any]:
-    """Flags given on the command line into ``options.<group>``, over what the file says
-    (``--max-pages``/``--fit`` into ``layout``, ``--width``/``--pages`` into ``preview``)."""
-    given = {name: value for name, value in flags.items() if value is not None}
-    options = envelope.get("options", {})
-    if not given or not isinstance(options, dict) or not isinstance(options.get(group, {}), dict):
-        return envelope  # nothing to set, or options that are not objects (reported as such)
-    kept = {k: v for k, v in options.get(group, {}).items() if k not in {"max_pages", *given}}
-    return envelope | {"options": options | {group: kept | given}}
 
 
 def _output_path(args: argparse.Namespace, suffix: str) -> Path | None:
@@ -216,18 +200,7 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--strict", action="store_true", help="treat warnings (unknown fields, extra sections) as errors"
         )
-        command.add_argument(
-            "--max-pages", type=int, metavar="N", help="pages the PDF may have (options.layout.maxPages)"
-        )
-        command.add_argument(
-            "--fit", choices=("shrink", "off"), help="shrink: tighten the layout to fit --max-pages"
-        )
-        command.add_argument("--width", type=int, help="a PNG preview's width in pixels (options.preview)")
-        command.add_argument(
-            "--pages",
-            choices=("first", "all"),
-            help="a PNG preview of the first page, or all of them (a zip)",
-        )
+        option_flags.add(command)
         return command
 
     render = input_command("render", "typeset a document")
