@@ -27,10 +27,17 @@ FILLER = "Cut the nightly settlement batch from 40 minutes to 6 by partitioning 
 MAX_RUNS, BUDGET = 4, 3.0
 
 
-def _document(template: str, bullets: int, fit: bool) -> dict[str, Any]:
+def longer_resume(bullets: int, template: str = "classic") -> dict[str, Any]:
+    """The sample résumé with ``bullets`` more one-line achievements in its first job (the fit
+    benchmark's corpus, and the fit tests' documents)."""
     document: dict[str, Any] = json.loads(SAMPLE.read_text())
     document["template"] = template
     document["data"]["experience"][0]["achievements"] += [f"{FILLER} (#{n})" for n in range(bullets)]
+    return document
+
+
+def _document(template: str, bullets: int, fit: bool) -> dict[str, Any]:
+    document = longer_resume(bullets, template)
     if fit:
         document["options"] = {"layout": {"maxPages": 1, "fit": "shrink"}}
     return document

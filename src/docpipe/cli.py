@@ -74,13 +74,13 @@ def _write(path: Path | None, data: bytes) -> None:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from docpipe.outputs import produce
+    from docpipe.outputs import extension, produce
     from docpipe.renderer import Renderer
 
     request = _load(args)
     renderer = Renderer(timeout=args.timeout, format_dir=formats.default_directory())
     output = produce(request, renderer)
-    target = _output_path(args, f".{output.extension}")
+    target = _output_path(args, f".{extension(request)}")
     _write(target, output.data)
     if target is not None:
         pages = f"{output.pages} page(s), " if output.pages is not None else ""

@@ -1,28 +1,27 @@
 """The search for the smallest squeeze (layout.py) that fits a document in N pages: real TeX runs of
-the one LaTeX source with only its fit line changed, at most :data:`MAX_RUNS` of them, all within the
-render's one deadline.
+the one LaTeX source with only its fit line changed, at most :data:`MAX_RUNS` of them. The measure
+(``Renderer._measurer``) typesets each under the render's one deadline.
 
 1. The document as its spacing mode sets it. It fits: done, in one run.
-2. A first guess from how long it is: the squeeze that :data:`TYPICAL_LENGTH` (how much shorter each
-   squeeze makes a document, measured over the templates and kept on the generous side) says would
-   bring it to the target, so the guess usually fits.
-3. If the guess does not fit, the tightest layout: if even that does not fit, :class:`DoesNotFit`
+2. A first guess from how long it is: the squeeze at which the template's curve
+   (:data:`TYPICAL_LENGTH`, how much shorter each squeeze makes a document) reaches the target. The
+   measured length also counts what page breaks wasted, so the guess errs on fitting.
+3. If the guess does not fit, the tightest layout: if even that does not fit, an :class:`Overflow`
    says by how much.
-4. Between the tightest squeeze known not to fit and the loosest known to fit, by interpolating the
-   measured lengths (regula falsi: a bisection that uses how far each side is from the target).
+4. One refinement towards a looser squeeze, unless the page that fitted is nearly full: the curve
+   anchored at the run that fitted (whose length is exact) says where the document would just fit.
 
 The loosest squeeze that fitted wins; its PDF is the one already made (no run is repeated).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from docpipe.errors import DoesNotFit, ErrorDetail, RenderFailed
-from docpipe.layout import MAX_SQUEEZE, NO_FIT, Fit, fit_for
+from docpipe.errors import DoesNotFit, ErrorDetail
+from docpipe.layout import MAX_SQUEEZE, Fit, fit_for
 
 __all__ = ["MAX_SQUEEZE", "Found", "Overflow", "Run", "search"]
 
@@ -68,8 +67,11 @@ class Fitted:
     """The run chosen and every run made (the search's cost)."""
 
     chosen: Run
-    fit: Fit
     runs: tuple[Run, ...]
+
+    @property
+    def fit(self) -> Fit:
+        return fit_for(self.chosen.squeeze)
 
     def describe(self, max_pages: int) -> dict[str, object]:
         """What the job's result and the analysis say about the fit."""
@@ -115,33 +117,25 @@ class Overflow:
 Found = Fitted | Overflow
 
 
-def search(
-    measure: Measure, max_pages: int, deadline: float | None = None, curve: Curve = GENERIC_LENGTH
-) -> Fitted | Overflow:
+def search(measure: Measure, max_pages: int, curve: Curve = GENERIC_LENGTH) -> Found:
     """The loosest squeeze found within :data:`MAX_RUNS` runs whose document has at most
     ``max_pages`` pages, or by how much the tightest allowed overflows them. ``curve``: how the
     template's documents shrink (:data:`TYPICAL_LENGTH`)."""
-    runs = [_measured(measure, 0.0, deadline)]
+    runs = [measure(0.0)]
     if runs[0].pages <= max_pages:
-        return Fitted(runs[0], NO_FIT, tuple(runs))
+        return Fitted(runs[0], tuple(runs))
     target = max_pages - TARGET_SLACK
     # Its length as measured also counts what a page break wasted: the guess errs on fitting.
-    runs.append(_measured(measure, _squeeze_for(curve, target / runs[0].length), deadline))
+    runs.append(measure(_squeeze_for(curve, target / runs[0].length)))
     if runs[-1].pages > max_pages and runs[-1].squeeze < MAX_SQUEEZE:
-        runs.append(_measured(measure, MAX_SQUEEZE, deadline))
+        runs.append(measure(MAX_SQUEEZE))
     if runs[-1].pages > max_pages:
         return Overflow(runs[-1], max_pages, tuple(runs))
     refined = _refinement(runs, max_pages, target, curve)
     if refined is not None:
-        runs.append(_measured(measure, refined, deadline))
+        runs.append(measure(refined))
     best = min((run for run in runs if run.pages <= max_pages), key=lambda run: run.squeeze)
-    return Fitted(best, fit_for(best.squeeze), tuple(runs))
-
-
-def _measured(measure: Measure, squeeze: float, deadline: float | None) -> Run:
-    if deadline is not None and time.monotonic() >= deadline:
-        raise RenderFailed("fitting the document took longer than a render may take")
-    return measure(squeeze)
+    return Fitted(best, tuple(runs))
 
 
 def _refinement(runs: list[Run], max_pages: int, target: float, curve: Curve) -> float | None:

@@ -55,9 +55,9 @@ class ObjectStore:
             raise NotFound("the document is no longer stored") from None
 
     @translates_aws_errors
-    def put_document(self, key: str, body: bytes, output_format: str, filename: str) -> None:
-        """Store a document under ``key``; its Content-Type follows the key's extension, which says
-        more than ``output_format`` does (a PNG of every page is a zip)."""
+    def put_document(self, key: str, body: bytes, filename: str) -> None:
+        """Store a document under ``key``; its Content-Type follows the key's extension (a PNG of every
+        page is a zip, whatever the job's format)."""
         self._s3.put_object(
             Bucket=self.bucket,
             Key=key,

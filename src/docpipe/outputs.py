@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 class PdfRenderer(Protocol):
     """What making a PDF needs (:class:`docpipe.renderer.Renderer` in production)."""
 
+    @property
+    def timeout(self) -> float:
+        """Seconds a render may take (a preview gets what the PDF left of it)."""
+
     def render(self, request: DocumentRequestT) -> RenderResult: ...
 
     def prepare_next(self) -> None:
@@ -44,11 +48,6 @@ class Output:
     elapsed_ms: float = 0.0
     used_format: bool = False  # whether TeX started from a precompiled format
     layout: dict[str, object] | None = None  # how it was fitted to options.layout.maxPages (fitting.py)
-
-    @property
-    def extension(self) -> str:
-        """The file extension of what :attr:`data` is (``pdf``, ``zip``, ...), from its media type."""
-        return next(ext for ext, media in contract.EXTENSION_MEDIA_TYPES.items() if media == self.media_type)
 
 
 def extension(request: DocumentRequestT) -> str:
@@ -96,7 +95,7 @@ def _preview(request: DocumentRequestT, renderer: PdfRenderer, media_type: str) 
 
     started = time.perf_counter()
     result = renderer.render(request)
-    left = contract.RENDER_TIMEOUT_SECONDS - (time.perf_counter() - started)
+    left = renderer.timeout - (time.perf_counter() - started)
     data = previews.preview(result.pdf, request.options.preview, timeout=max(left, previews.MIN_SECONDS))
     elapsed = (time.perf_counter() - started) * 1000
     return Output(data, media_type, result.pages, elapsed, result.used_format, result.layout)

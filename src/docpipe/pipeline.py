@@ -94,6 +94,10 @@ class _RendererOnFirstUse:
             self._renderer = default_renderer(self._settings)
         return self._renderer
 
+    @property
+    def timeout(self) -> float:
+        return self._settings.render_timeout_seconds
+
     def render(self, request: DocumentRequestT) -> RenderResult:
         return self.renderer.render(request)
 

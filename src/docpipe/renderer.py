@@ -142,9 +142,9 @@ class Renderer:
         self, request: ResumeRequest | CoverLetterRequest, source: Source, max_pages: int, deadline: float
     ) -> fitting.Found:
         curve = fitting.curve_for(request.document_type, request.template)
-        return fitting.search(self.measurer(source, deadline), max_pages, deadline, curve)
+        return fitting.search(self._measurer(source, deadline), max_pages, curve)
 
-    def measurer(self, source: Source, deadline: float) -> fitting.Measure:
+    def _measurer(self, source: Source, deadline: float) -> fitting.Measure:
         """Typesets ``source`` at a squeeze (layout.py) for the fit search, by ``deadline``."""
 
         def measure(squeeze: float) -> fitting.Run:

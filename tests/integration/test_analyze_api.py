@@ -5,27 +5,22 @@ the whole pipeline, its fit in the job's result and in the cache hit's answer.""
 from __future__ import annotations
 
 import copy
-import json
 import threading
 import uuid
-from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
 
 from docpipe_local.render_worker import RenderWorker
+from loadtest.bench_fit import longer_resume
 
-SAMPLE = Path(__file__).parents[2] / "src" / "docpipe" / "samples" / "resume.json"
-FILLER = "Cut the nightly settlement batch from 40 minutes to 6 by partitioning ledger scans by merchant."
 NO_WAIT = {"Prefer": "wait=0"}
 
 
 def document(bullets: int = 0, **options: Any) -> dict[str, Any]:
     """The sample résumé, ``bullets`` longer, under a name no other test renders (the cache keys on it)."""
-    made: dict[str, Any] = json.loads(SAMPLE.read_text())
+    made = longer_resume(bullets)
     made["data"]["personalInfo"]["name"] = f"Layout Person {uuid.uuid4().hex[:8]}"
-    job = made["data"]["experience"][0]
-    job["achievements"] += [f"{FILLER} (#{n})" for n in range(bullets)]
     return made | ({"options": options} if options else {})
 
 

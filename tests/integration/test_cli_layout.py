@@ -8,15 +8,14 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from loadtest.bench_fit import longer_resume
+
 SAMPLE = Path(__file__).parents[2] / "src" / "docpipe" / "samples" / "resume.json"
-FILLER = "Cut the nightly settlement batch from 40 minutes to 6 by partitioning ledger scans by merchant."
 
 
 def write(folder: Path, bullets: int) -> Path:
-    document: dict[str, Any] = json.loads(SAMPLE.read_text())
-    document["data"]["experience"][0]["achievements"] += [f"{FILLER} (#{n})" for n in range(bullets)]
     path = folder / f"resume-{bullets}.json"
-    path.write_text(json.dumps(document))
+    path.write_text(json.dumps(longer_resume(bullets)))
     return path
 
 

@@ -18,18 +18,10 @@ from docpipe.layout import fit_for
 from docpipe.renderer import Renderer
 from docpipe.templates import render_source
 from docpipe.validation import validate_request
+from loadtest.bench_fit import longer_resume
 
 SAMPLE = Path(__file__).parents[2] / "src" / "docpipe" / "samples" / "resume.json"
 TEMPLATES = ("classic", "two_column")
-FILLER = "Cut the nightly settlement batch from 40 minutes to 6 by partitioning ledger scans by merchant."
-
-
-def longer(template: str, bullets: int) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(SAMPLE.read_text())
-    document["template"] = template
-    job = document["data"]["experience"][0]
-    job["achievements"] = job["achievements"] + [f"{FILLER} (#{n})" for n in range(bullets)]
-    return document
 
 
 def prose(value: Any, key: str = "") -> list[str]:
@@ -59,7 +51,7 @@ def plain_length(renderer: Renderer, document: dict[str, Any]) -> float:
 def too_long_by(renderer: Renderer, template: str, share: float) -> str:
     """The first document (by number of added bullets) at least ``share`` too long for one page."""
     for bullets in range(0, 80):
-        document = longer(template, bullets)
+        document = longer_resume(bullets, template)
         if plain_length(renderer, document) >= 1 + share:
             return json.dumps(document)
     raise AssertionError(f"no document {share:.0%} too long for one page")

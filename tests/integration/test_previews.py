@@ -75,7 +75,11 @@ def test_the_first_page_is_as_wide_as_asked_and_shaped_like_the_pdfs_page(
     request = png_request(sample(document_type) | {"template": template}, 300)
     output = outputs.produce(request, renderer)
     pdf = renderer.render(request).pdf  # the PDF the preview is drawn from
-    assert (output.media_type, output.extension, output.pages) == ("image/png", "png", len(page_sizes(pdf)))
+    assert (output.media_type, outputs.extension(request), output.pages) == (
+        "image/png",
+        "png",
+        len(page_sizes(pdf)),
+    )
     assert_shaped_like(output.data, 300, page_sizes(pdf)[0])
 
 
@@ -84,7 +88,11 @@ def test_every_page_comes_in_a_zip_one_png_per_page_in_order(renderer: Renderer)
     output = outputs.produce(request, renderer)
     pages = page_sizes(renderer.render(request).pdf)
     assert len(pages) >= 2
-    assert (output.media_type, output.extension, output.pages) == ("application/zip", "zip", len(pages))
+    assert (output.media_type, outputs.extension(request), output.pages) == (
+        "application/zip",
+        "zip",
+        len(pages),
+    )
     with zipfile.ZipFile(io.BytesIO(output.data)) as archive:
         assert archive.namelist() == [f"page-{n}.png" for n in range(1, len(pages) + 1)]
         for number, page in enumerate(pages, start=1):

@@ -23,19 +23,16 @@ import snapshot_restore_py
 from docpipe import snapshots
 from docpipe_local.processes import free_port, kill_process
 from docpipe_local.redis_server import start_redis
+from loadtest.bench_speed import HANDLER_ENV
 
 ROOT = Path(__file__).parents[2]
-ENVIRONMENT = {
-    "AWS_REGION": "eu-west-1",
+ENVIRONMENT = HANDLER_ENV | {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_EC2_METADATA_DISABLED": "true",
     # As in Lambda, so that Powertools builds a real tracer (X-Ray SDK loaded, botocore patched).
     "AWS_LAMBDA_FUNCTION_NAME": "docpipe-snapshot-probe",
     "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
-    "DOCPIPE_BUCKET": "docpipe-documents",
-    "DOCPIPE_JOBS_TABLE": "docpipe-jobs",
-    "DOCPIPE_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/000000000000/docpipe-render",
 }
 PROBE = r"""
 import json, os, random, sys, threading

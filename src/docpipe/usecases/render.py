@@ -75,7 +75,7 @@ class RenderJob:
         output = outputs.produce(request, self.renderer)
         # The job holds its (content-addressed) document before uploading it: see usecases.documents.
         self.stores.jobs.hold_document(job)
-        self.stores.objects.put_document(job.document_key, output.data, job.format, job.filename)
+        self.stores.objects.put_document(job.document_key, output.data, job.filename)
         # Cache before announcing success: a client that sees "succeeded" and resubmits gets a hit.
         cached = CachedDocument(
             job_id=job.job_id, document_key=job.document_key, filename=job.filename, layout=output.layout
