@@ -164,7 +164,7 @@ class Soak:
             cached.cache_clear()
         self.faults = random_faults(self.args.seed, self.args.fault_rate)
         self.stack = ChaosStack(
-            Settings(),
+            Settings.from_environment(),
             redis_url=self.redis.url,
             faults=self.faults,
             tenant="soak",

@@ -276,6 +276,7 @@ def _environment(
         contract.ENV_STALE_AFTER_SECONDS: str(contract.STALE_AFTER_SECONDS),
         contract.ENV_METRICS_NAMESPACE: contract.METRICS_NAMESPACE,
         contract.ENV_LOG_LEVEL: c.LOG_LEVEL,
+        **contract.RUNTIME_ENV,
     }
 
 

@@ -35,6 +35,12 @@ ENV_METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
 ENV_LOG_LEVEL: Final = "POWERTOOLS_LOG_LEVEL"
 POWERTOOLS_ENV: Final = frozenset({ENV_SERVICE_NAME, ENV_METRICS_NAMESPACE, ENV_LOG_LEVEL})
 
+# --- environment: read by pydantic itself ---------------------------------------------------------------
+# docpipe uses no pydantic plugins; looking for them reads every installed distribution's entry points
+# when the first model is built: ~10 ms of every cold start, ~35 ms of every `docpipe` command.
+ENV_PYDANTIC_PLUGINS: Final = "PYDANTIC_DISABLE_PLUGINS"
+RUNTIME_ENV: Final = {ENV_PYDANTIC_PLUGINS: "__all__"}
+
 # --- defaults: Settings' defaults, and what the default deployment sets --------------------------------
 PRESIGN_SECONDS: Final = 900
 RETENTION_DAYS: Final = 7

@@ -1,27 +1,68 @@
 """Configuration of the functions and the local stack: environment variables, checked at cold start.
 
-Each field is read from ``DOCPIPE_<FIELD>`` (``contract.ENV_PREFIX``); the defaults are the ones the
-default deployment sets (``docpipe.contract``), and the infra tests check that every variable the
-template sets is a field here and that every required field is set.
+Each field is read from ``DOCPIPE_<FIELD>`` (``contract.ENV_PREFIX``, in any case), or from the names
+its ``validation_alias`` lists; list fields are JSON. The defaults are the ones the default deployment
+sets (``docpipe.contract``), and the infra tests check that every variable the template sets is a field
+here and that every required field is set.
+
+Plain pydantic models over ``os.environ``, not pydantic-settings: that library's import (its source
+providers, dotenv, asyncio) cost every cold start and every CLI run ~25-50 ms for the few lines below.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from functools import cache
-from typing import Self
+from typing import Any, Self, get_origin
 
-from pydantic import AliasChoices, Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
+from pydantic.fields import FieldInfo
 
 from docpipe import contract
 
 
-class FormatSettings(BaseSettings):
-    """Where precompiled TeX formats live: all that rendering alone (the CLI, `make setup`) reads."""
+def environment_names(name: str, field: FieldInfo) -> tuple[str, ...]:
+    """The environment variables a field is read from, first found wins (upper case)."""
+    alias = field.validation_alias
+    if isinstance(alias, AliasChoices):
+        return tuple(choice.upper() for choice in alias.choices if isinstance(choice, str))
+    if isinstance(alias, str):
+        return (alias.upper(),)
+    return (f"{contract.ENV_PREFIX}{name}".upper(),)
 
-    model_config = SettingsConfigDict(
-        env_prefix=contract.ENV_PREFIX, extra="ignore", frozen=True, populate_by_name=True
-    )
+
+def _from_environment(model: type[BaseModel]) -> dict[str, Any]:
+    variables = {key.upper(): value for key, value in os.environ.items()}
+    values: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        found = next((variables[env] for env in environment_names(name, field) if env in variables), None)
+        if found is None:
+            continue
+        structured = get_origin(field.annotation) in (list, dict)
+        values[name] = _json(name, found) if structured else found
+    return values
+
+
+def _json(name: str, text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise ValueError(f"{name}: not JSON: {text[:80]!r}") from None
+
+
+class _FromEnvironment(BaseModel):
+    """A model read from the environment (:meth:`from_environment`)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    @classmethod
+    def from_environment(cls) -> Self:
+        return cls.model_validate(_from_environment(cls))
+
+
+class FormatSettings(_FromEnvironment):
+    """Where precompiled TeX formats live: all that rendering alone (the CLI, `make setup`) reads."""
 
     format_dir: str = ""
     """The render image bakes its formats into a read-only directory and points this at it; empty
@@ -73,4 +114,4 @@ class Settings(FormatSettings):
 
 @cache
 def get_settings() -> Settings:
-    return Settings()  # values come from the environment
+    return Settings.from_environment()

@@ -93,7 +93,7 @@ class DevStack:
 
         for cached in (get_settings, default_clients, default_pipeline):
             cached.cache_clear()  # the handlers' per-container state must see this stack's settings
-        settings = Settings()
+        settings = Settings.from_environment()
         clients = make_clients(settings)
         create_resources(clients, settings)
         pipeline = Pipeline.from_clients(settings, clients)

@@ -12,12 +12,12 @@ from docpipe_infra import constants as c
 from fastapi.routing import APIRoute
 from infra_support import Synth
 from lambda_sandbox import dockerfile_env
-from pydantic import AliasChoices
+from pydantic import AliasPath
 from pydantic.fields import FieldInfo
 
 from docpipe import contract, formats
 from docpipe.api import status_router, submit_router
-from docpipe.settings import Settings
+from docpipe.settings import Settings, environment_names
 
 # Lambda itself sets these in every execution environment; a template may not (they are reserved).
 LAMBDA_SETS = frozenset({"AWS_REGION", "AWS_DEFAULT_REGION"})
@@ -27,14 +27,9 @@ VARIANTS = ["synth", "prod_synth"]
 
 
 def env_names(name: str, field: FieldInfo) -> set[str]:
-    """The environment variables pydantic-settings reads a field from (it ignores case)."""
-    alias = field.validation_alias
-    if alias is None:
-        return {f"{Settings.model_config['env_prefix']}{name}".upper()}
-    if isinstance(alias, str):
-        return {alias.upper()}
-    assert isinstance(alias, AliasChoices), f"{name}: an alias path is not an environment variable"
-    return {choice.upper() for choice in alias.choices if isinstance(choice, str)}
+    """The environment variables a field is read from (case is ignored)."""
+    assert not isinstance(field.validation_alias, AliasPath), f"{name}: an alias path is not a variable"
+    return set(environment_names(name, field))
 
 
 SETTINGS_ENV = {env: name for name, field in Settings.model_fields.items() for env in env_names(name, field)}
@@ -52,7 +47,7 @@ def settings_from(monkeypatch: pytest.MonkeyPatch, variables: dict[str, Any]) ->
         monkeypatch.delenv(name, raising=False)
     for name, value in {"AWS_REGION": "eu-west-1", **variables}.items():
         monkeypatch.setenv(name, value if isinstance(value, str) else RESOLVED)
-    return Settings()
+    return Settings.from_environment()
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -62,7 +57,9 @@ def test_every_variable_the_template_sets_is_read(
 ) -> None:
     """A variable no setting reads is a typo or a leftover: the function silently runs on a default."""
     variables = environment(request.getfixturevalue(variant), function)
-    unread = sorted(set(variables) - SETTINGS_ENV.keys() - contract.POWERTOOLS_ENV)
+    unread = sorted(
+        set(variables) - SETTINGS_ENV.keys() - contract.POWERTOOLS_ENV - contract.RUNTIME_ENV.keys()
+    )
     assert not unread, f"{function} is given variables that no Settings field reads: {unread}"
     assert not set(variables) & LAMBDA_SETS, "Lambda reserves these; a template may not set them"
 

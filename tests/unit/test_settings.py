@@ -29,7 +29,7 @@ def test_the_stale_job_threshold_outlasts_every_receive() -> None:
 
 def test_formats_live_where_the_setting_says(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv(contract.ENV_FORMAT_DIR, str(tmp_path / "baked"))
-    assert FormatSettings().format_dir == str(tmp_path / "baked")
+    assert FormatSettings.from_environment().format_dir == str(tmp_path / "baked")
     assert formats.default_directory() == tmp_path / "baked"
 
 
@@ -52,7 +52,7 @@ def _settings(monkeypatch: pytest.MonkeyPatch, **variables: str) -> Settings:
         **variables,
     }.items():
         monkeypatch.setenv(name, value)
-    return Settings()
+    return Settings.from_environment()
 
 
 def test_one_tenant_gets_a_share_of_the_backlog_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -79,3 +79,40 @@ def test_the_default_tenant_share_needs_a_backlog_at_least_as_large(monkeypatch:
     with pytest.raises(ValueError, match=contract.ENV_MAX_BACKLOG):
         _settings(monkeypatch, **{contract.ENV_MAX_BACKLOG: "50"})
     assert _settings(monkeypatch, **{contract.ENV_MAX_BACKLOG: "50", contract.ENV_MAX_TENANT_BACKLOG: "50"})
+
+
+def test_settings_read_the_environment_as_pydantic_settings_did(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Names in any case, the region from either of Lambda's variables, list fields as JSON."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-south-2")
+    monkeypatch.setenv(contract.ENV_CORS_ORIGINS, '["https://a.example", "https://b.example"]')
+    monkeypatch.delenv(contract.ENV_PRESIGN_SECONDS, raising=False)
+    monkeypatch.setenv(contract.ENV_PRESIGN_SECONDS.lower(), "120")
+    settings = _settings(monkeypatch)
+    assert settings.aws_region == "eu-west-1"
+    assert settings.cors_origins == ["https://a.example", "https://b.example"]
+    assert settings.presign_seconds == 120
+    monkeypatch.delenv("AWS_REGION")
+    assert Settings.from_environment().aws_region == "ap-south-2"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "problem"),
+    [
+        (contract.ENV_CORS_ORIGINS, "https://a.example", "cors_origins: not JSON"),
+        (contract.ENV_CORS_ORIGINS, '{"a": 1}', "cors_origins"),
+        (contract.ENV_PRESIGN_SECONDS, "soon", "presign_seconds"),
+        (contract.ENV_BUCKET, "b", "bucket"),
+    ],
+)
+def test_a_bad_variable_is_named(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, problem: str
+) -> None:
+    with pytest.raises(ValueError, match=problem):
+        _settings(monkeypatch, **{variable: value})
+
+
+def test_a_missing_required_variable_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    _settings(monkeypatch)
+    monkeypatch.delenv(contract.ENV_QUEUE_URL)
+    with pytest.raises(ValueError, match="queue_url"):
+        Settings.from_environment()
