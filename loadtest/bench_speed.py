@@ -1,8 +1,8 @@
 """Speed where users feel it (part of `make bench`, issue 15), each as a ratio measured in one run:
 
 - each Lambda handler's import (``python -X importtime``, the handler module's cumulative time)
-  against importing ``fastapi, mangum, boto3, aws_lambda_powertools`` (their cumulative times);
-  target ≤ 1.3x;
+  against importing ``fastapi, mangum, boto3, aws_lambda_powertools`` (their cumulative times),
+  every module loaded from its bytecode, as deployed (:func:`bytecode_env`); target ≤ 1.3x;
 - ``docpipe render`` as a whole process against one bare ``pdflatex`` pass over the ``.tex`` it
   writes (no format, as anyone would run it); target ≤ 1.5x;
 - a render by a TeX process started ahead of time (standby.py) against the usual spawn, for a
@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from docpipe import formats, validation
+from docpipe import contract, formats, validation
 from docpipe.renderer import Renderer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,13 +40,23 @@ HANDLER_ENV = {
     "DOCPIPE_JOBS_TABLE": "docpipe-jobs",
     "DOCPIPE_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/000000000000/docpipe-render",
     "DOCPIPE_REDIS_URL": "rediss://cache.example.com:6379",
+    **contract.RUNTIME_ENV,
 }
 _IMPORT_LINE = re.compile(r"^import time:\s+\d+ \|\s+(\d+) \| (\S.*)$")
 
 
-def _import_us(code: str, names: tuple[str, ...], path: str = "") -> float:
+def bytecode_env(prefix: Path) -> dict[str, str]:
+    """This environment, with bytecode read from and written to ``prefix``: as installed, every module
+    has its bytecode (pip compiles it, and so do the deployed assets), but this machine sets
+    PYTHONDONTWRITEBYTECODE, so an editable checkout would compile docpipe from source on every run
+    while the libraries it is compared with load theirs. The first run of each command writes it."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return env | {"PYTHONPYCACHEPREFIX": str(prefix)}
+
+
+def _import_us(code: str, names: tuple[str, ...], path: str, prefix: Path) -> float:
     """Cumulative import time (µs) of the top-level imports ``names`` in a fresh interpreter."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCPIPE_")} | HANDLER_ENV
+    env = {k: v for k, v in bytecode_env(prefix).items() if not k.startswith("DOCPIPE_")} | HANDLER_ENV
     env["PYTHONPATH"] = path
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True, env=env, check=True
@@ -64,26 +74,35 @@ def _wall(run: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
-def _imports(rounds: int) -> dict[str, float]:
-    samples: dict[str, list[float]] = {"libraries": [], "submit": [], "status": [], "render": []}
+def _imports(rounds: int, prefix: Path) -> dict[str, float]:
+    probes: dict[str, tuple[str, tuple[str, ...], str]] = {
+        "libraries": (f"import {', '.join(LIBRARIES)}", LIBRARIES, "")
+    } | {
+        name: ("import handler", ("handler",), str(ROOT / "functions" / name))
+        for name in ("submit", "status", "render")
+    }
+    for probe in probes.values():  # writes the bytecode
+        _import_us(*probe, prefix)
+    samples: dict[str, list[float]] = {name: [] for name in probes}
     for _ in range(rounds):
-        samples["libraries"].append(_import_us(f"import {', '.join(LIBRARIES)}", LIBRARIES))
-        for name in ("submit", "status", "render"):
-            samples[name].append(_import_us("import handler", ("handler",), str(ROOT / "functions" / name)))
+        for name, probe in probes.items():
+            samples[name].append(_import_us(*probe, prefix))
     return {name: statistics.median(values) / 1e6 for name, values in samples.items()}
 
 
-def _cli(rounds: int, work: Path) -> dict[str, float]:
+def _cli(rounds: int, work: Path, prefix: Path) -> dict[str, float]:
     (work / "resume.json").write_bytes((SAMPLES / "resume.json").read_bytes())
-    docpipe = str(Path(sys.executable).with_name("docpipe"))
-    subprocess.run(
-        [docpipe, "render", "resume.json", "--format", "tex", "-o", "bare.tex"], cwd=work, check=True
+    docpipe, env = str(Path(sys.executable).with_name("docpipe")), bytecode_env(prefix)
+    subprocess.run(  # also writes the bytecode
+        [docpipe, "render", "resume.json", "--format", "tex", "-o", "bare.tex"], cwd=work, env=env, check=True
     )
     cli = [docpipe, "render", "resume.json", "-o", "out.pdf"]
     bare = ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "bare.tex"]
     samples: dict[str, list[float]] = {"cli": [], "bare": []}
     for _ in range(rounds):
-        samples["cli"].append(_wall(lambda: subprocess.run(cli, cwd=work, capture_output=True, check=True)))
+        samples["cli"].append(
+            _wall(lambda: subprocess.run(cli, cwd=work, env=env, capture_output=True, check=True))
+        )
         samples["bare"].append(_wall(lambda: subprocess.run(bare, cwd=work, capture_output=True, check=True)))
     return {name: statistics.median(values) for name, values in samples.items()}
 
@@ -153,7 +172,8 @@ def section(runs: int) -> str:
     rounds = max(7, runs // 3)
     print(f"speed: {rounds} rounds of handler imports, CLI runs and standby renders", flush=True)
     with tempfile.TemporaryDirectory(prefix="docpipe-bench-") as work:
-        imports, cli, standby = _imports(rounds), _cli(rounds, Path(work)), _standby(rounds)
+        prefix = Path(work) / "bytecode"
+        imports, cli, standby = _imports(rounds, prefix), _cli(rounds, Path(work), prefix), _standby(rounds)
         fresh = _fresh_through_stack(rounds, Path(work))
     lib = imports["libraries"]
     lines = [

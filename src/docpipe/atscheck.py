@@ -22,7 +22,7 @@ from pydantic import ConfigDict
 
 from docpipe.atssource import ContactKind, ContactPlace, Reading, Source, contact_kind, contact_places
 from docpipe.errors import DocumentTooLarge, ErrorDetail
-from docpipe.limits import MAX_REQUEST_BYTES
+from docpipe.limits import MAX_PDF_BYTES
 from docpipe.wire import Model
 
 if TYPE_CHECKING:
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 
 MAX_PAGES = 10
 """Pages read: résumés are short, and the bound keeps a hostile PDF's cost in check."""
-MAX_PDF_BYTES = MAX_REQUEST_BYTES
 
 Extractor = Literal["pdfminer", "pdftotext"]
 ProblemCode = Literal[

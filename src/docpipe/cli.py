@@ -14,11 +14,17 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any, get_args
+
+from docpipe import contract
+
+# Before the first model is built: docpipe uses no pydantic plugins (see contract.RUNTIME_ENV).
+os.environ.update({name: os.environ.get(name, value) for name, value in contract.RUNTIME_ENV.items()})
 
 from docpipe import catalog, formats, option_flags, validation
 from docpipe.envelope import DOCUMENT_TYPES, REQUEST_MODELS, OutputFormat

@@ -3,6 +3,9 @@
 MAX_REQUEST_BYTES = 256 * 1024
 """A whole request body (JSON or YAML)."""
 
+MAX_PDF_BYTES = MAX_REQUEST_BYTES
+"""A PDF sent to the ATS check."""
+
 MAX_STRING_CHARS = 5_000
 """Any one free-text field (a summary, an achievement, a letter paragraph)."""
 

@@ -25,7 +25,6 @@ from docpipe.envelope import CoverLetterRequest, ResumeRequest
 from docpipe.errors import RenderCrashed, RenderFailed, RenderTimeout
 from docpipe.fontcache import prepare_fontconfig
 from docpipe.layout import Fill, fill_from_log, fit_for
-from docpipe.observability import logger
 from docpipe.standby import DOCUMENT, Plan, Standby, Waiting
 from docpipe.templates import Source, render_source
 from docpipe.texlog import explain_failure, needs_rerun, pages_written
@@ -69,6 +68,9 @@ class Typeset(NamedTuple):
 @cache
 def _warn_no_format(directory: Path) -> None:
     """Once per process and directory: every render of the engine now compiles its whole preamble."""
+    # Imported here: the renderer is also the CLI's, which has no use for Powertools (~30 ms to load).
+    from docpipe.observability import logger
+
     logger.warning(
         "no precompiled TeX format could be found or built; compiling the whole preamble (slower)",
         extra={"format_dir": str(directory)},

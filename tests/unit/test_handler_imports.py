@@ -1,7 +1,8 @@
 """A Lambda handler's import is its cold start: each imports what its path needs and nothing else
 (issue 15). The submit and status functions never render, so they never load templates, TeX, the
 output writers or YAML; no handler loads the X-Ray SDK (built at the first invocation) or redis-py
-(loaded with the first cache client) while it is imported."""
+(loaded with the first cache client) while it is imported, nor the models that only document the API
+(built with the OpenAPI schema), nor pydantic-settings. The CLI loads none of the AWS side."""
 
 from __future__ import annotations
 
@@ -17,9 +18,11 @@ from loadtest.bench_speed import HANDLER_ENV
 
 ROOT = Path(__file__).parents[2]
 ENVIRONMENT = HANDLER_ENV  # what a handler needs to import: the settings the stack sets
-NEVER = ("aws_xray_sdk", "redis", "docx", "pdfminer", "lxml")
+NEVER = ("aws_xray_sdk", "redis", "docx", "pdfminer", "lxml", "pydantic_settings")
 API_NEVER = (
     *NEVER,
+    "docpipe.api.bodies",
+    "docpipe.atscheck",
     "jinja2",
     "yaml",
     "docpipe.templates",
@@ -32,21 +35,37 @@ API_NEVER = (
 )
 # The layout analysis (its models and the fit search) only for the function that serves /v1/analyze.
 STATUS_NEVER = (*API_NEVER, "docpipe.analysis", "docpipe.fitting", "docpipe.layout")
+# Declaring a route whose answers name response models makes FastAPI import pydantic.v1 (~20 ms) to
+# check each one; submit's routes take no path parameters, which would do the same.
+SUBMIT_NEVER = (*API_NEVER, "pydantic.v1")
+CLI_NEVER = (*NEVER, "aws_lambda_powertools", "boto3", "fastapi", "docpipe.api", "docpipe.observability")
 PROBE = """
 import json, sys
 sys.path.insert(0, sys.argv[1])
 import handler
 print(json.dumps(sorted(sys.modules)))
 """
+# The whole of `docpipe render` (a PDF) and `docpipe validate`, in one process.
+CLI_PROBE = """
+import contextlib, json, sys
+from docpipe import cli
+for args in (["render", sys.argv[1], "-o", sys.argv[2]], ["validate", sys.argv[1]]):
+    with contextlib.suppress(SystemExit):
+        cli.main(args)
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def modules_after(code: str, *args: str) -> set[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCPIPE_", "POWERTOOLS_"))} | ENVIRONMENT
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, env=env, timeout=120, check=True
+    )
+    return set(json.loads(done.stdout.splitlines()[-1]))
 
 
 def imported_by(function: str) -> set[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCPIPE_", "POWERTOOLS_"))} | ENVIRONMENT
-    folder = str(ROOT / "functions" / function)
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, folder], capture_output=True, env=env, timeout=120, check=True
-    )
-    return set(json.loads(done.stdout))
+    return modules_after(PROBE, str(ROOT / "functions" / function))
 
 
 def loaded(modules: set[str], forbidden: tuple[str, ...]) -> list[str]:
@@ -60,6 +79,18 @@ def test_the_api_functions_import_no_rendering_code(function: str) -> None:
 
 def test_the_status_function_imports_no_layout_analysis() -> None:
     assert loaded(imported_by("status"), STATUS_NEVER) == []
+
+
+def test_the_submit_function_builds_no_response_models() -> None:
+    assert loaded(imported_by("submit"), SUBMIT_NEVER) == []
+
+
+def test_the_command_line_loads_nothing_of_the_aws_side(tmp_path: Path) -> None:
+    sample = ROOT / "src" / "docpipe" / "samples" / "resume.json"
+    modules = modules_after(CLI_PROBE, str(sample), str(tmp_path / "out.pdf"))
+    assert (tmp_path / "out.pdf").read_bytes().startswith(b"%PDF-")
+    assert "docpipe.renderer" in modules
+    assert loaded(modules, CLI_NEVER) == []
 
 
 def test_the_render_function_imports_no_tracing_sdk_or_cache_client() -> None:

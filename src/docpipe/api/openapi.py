@@ -1,7 +1,7 @@
-"""What the routes answer, for the OpenAPI schema only.
+"""What the routes take and answer, for the OpenAPI schema only.
 
-The routes declare ``response_model=None``: their bodies are built from the use cases' results and sent
-as they are, never filtered or re-serialised through these models.
+An answer names its body by reference (:func:`json_answer`); the models behind the references
+(:mod:`.bodies`) are loaded and added to the schema only when it is built, not when a route is declared.
 """
 
 from __future__ import annotations
@@ -9,88 +9,26 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import TypeAdapter
+from pydantic.json_schema import models_json_schema
 
-from docpipe.atscheck import MAX_PDF_BYTES, CheckReport
 from docpipe.envelope import DocumentRequest
+from docpipe.limits import MAX_PDF_BYTES
 from docpipe.usecases.check import MAX_CHECK_BODY_BYTES
 
 _SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+_REF_TEMPLATE = "#/components/schemas/{model}"
 
 
-class ErrorDetailBody(BaseModel):
-    path: str
-    message: str
-
-
-class ErrorBody(BaseModel):
-    code: str
-    message: str
-    details: list[ErrorDetailBody]
-    request_id: str
-
-
-class ErrorResponse(BaseModel):
-    error: ErrorBody
-
-
-class QueuedResponse(BaseModel):
-    job_id: str
-    status: Literal["queued", "rendering"]
-    status_url: str
-    warnings: list[ErrorDetailBody]
-
-
-class CachedResponse(BaseModel):
-    job_id: str
-    status: Literal["succeeded"]
-    cached: bool
-    download_url: str
-    download_expires_at: str
-    warnings: list[ErrorDetailBody]
-
-
-class JobErrorBody(BaseModel):
-    code: str
-    message: str
-
-
-class JobResponse(BaseModel):
-    job_id: str
-    status: Literal["queued", "rendering", "succeeded", "failed"]
-    document_type: str
-    template: str
-    format: str
-    created_at: str
-    updated_at: str
-    download_url: str | None = None
-    download_expires_at: str | None = None
-    pages: int | None = None
-    bytes: int | None = None
-    layout: dict[str, Any] | None = Field(
-        None, description="how the PDF was fitted to options.layout.maxPages (fit: shrink)"
-    )
-    error: JobErrorBody | None = None
-
-
-class FinishedResponse(JobResponse):
-    status_url: str
-    warnings: list[ErrorDetailBody]
-
-
-class TemplatesResponse(BaseModel):
-    templates: dict[str, list[str]]
-
-
-class ValidResponse(BaseModel):
-    valid: bool
-    document_type: str
-    template: str
-    warnings: list[ErrorDetailBody]
+def json_answer(description: str, *bodies: str, **extra: Any) -> dict[str, Any]:
+    """An answer whose JSON body is one of ``bodies`` (names of :mod:`.bodies` models)."""
+    refs = [{"$ref": _REF_TEMPLATE.format(model=body)} for body in bodies]
+    schema = refs[0] if len(refs) == 1 else {"anyOf": refs}
+    return {"description": description, "content": {"application/json": {"schema": schema}}, **extra}
 
 
 _ERRORS = {
@@ -107,7 +45,7 @@ _ERRORS = {
 def answers(*codes: int) -> dict[int | str, dict[str, Any]]:
     """The error answers of a route, by status code."""
     documented: dict[int | str, dict[str, Any]] = {
-        code: {"model": ErrorResponse, "description": _ERRORS[code]} for code in codes
+        code: json_answer(_ERRORS[code], "ErrorResponse") for code in codes
     }
     for code in {429, 503} & documented.keys():
         documented[code]["headers"] = {
@@ -172,6 +110,18 @@ def _add_examples(schema: dict[str, Any]) -> None:
             content["examples"] = examples
 
 
+def _bodies(paths: dict[str, Any]) -> dict[str, Any]:
+    """The schemas of the documented bodies the answers in ``paths`` refer to, and of their parts."""
+    from docpipe.api.bodies import NAMES, body_named
+
+    text = json.dumps(paths)
+    used = sorted(name for name in NAMES if f'"{_REF_TEMPLATE.format(model=name)}"' in text)
+    models = [(body_named(name), "serialization") for name in used]
+    _, schemas = models_json_schema(models, by_alias=True, ref_template=_REF_TEMPLATE)  # type: ignore[arg-type]
+    found: dict[str, Any] = schemas.get("$defs", {})
+    return found
+
+
 def schema_builder(app: FastAPI) -> Callable[[], dict[str, Any]]:
     """``app.openapi``: FastAPI's schema, with the request envelope (a discriminated union the routes
     read as raw bytes) and the samples added; built once."""
@@ -179,12 +129,11 @@ def schema_builder(app: FastAPI) -> Callable[[], dict[str, Any]]:
     def build() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
-            envelope = TypeAdapter(DocumentRequest).json_schema(
-                by_alias=True, ref_template="#/components/schemas/{model}"
-            )
+            envelope = TypeAdapter(DocumentRequest).json_schema(by_alias=True, ref_template=_REF_TEMPLATE)
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update(envelope.pop("$defs", {}))
             components["DocumentRequest"] = envelope
+            components.update(_bodies(schema["paths"]))
             _add_examples(schema)
             app.openapi_schema = schema
         return app.openapi_schema
@@ -194,46 +143,26 @@ def schema_builder(app: FastAPI) -> Callable[[], dict[str, Any]]:
 
 _LOCATION = {"Location": {"required": True, "schema": {"type": "string"}}}
 SUBMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {
-        "model": CachedResponse | FinishedResponse,
-        "description": "rendered before (a download link from the cache), or finished while waiting",
-        "links": JOB_LINKS,
-    },
-    202: {
-        "model": QueuedResponse,
-        "description": "queued: poll status_url",
-        "headers": _LOCATION,
-        "links": JOB_LINKS,
-    },
+    200: json_answer(
+        "rendered before (a download link from the cache), or finished while waiting",
+        "CachedResponse",
+        "FinishedResponse",
+        links=JOB_LINKS,
+    ),
+    202: json_answer("queued: poll status_url", "QueuedResponse", headers=_LOCATION, links=JOB_LINKS),
     303: {
         "description": "with Accept naming the document's type, it is ready: Location is its link",
         "headers": _LOCATION,
     },
     **answers(404, 409, 413, 415, 422, 429, 503),
 }
-
-
-def analyze_responses() -> dict[int | str, dict[str, Any]]:
-    """The answers of POST /v1/analyze. A function: only the submit function serves the route, and
-    the status function's cold start does not pay for the analysis models."""
-    from docpipe.analysis import Analysis
-
-    class AnalyzeResponse(BaseModel):
-        job_id: str
-        status: Literal["succeeded"]
-        analysis: Analysis
-        warnings: list[ErrorDetailBody]
-
-    return {
-        200: {
-            "model": AnalyzeResponse,
-            "description": "the analysis: pages, the last page's fill, and what fitting would change",
-        },
-        202: {"model": QueuedResponse, "description": "still running: poll status_url", "headers": _LOCATION},
-        **answers(404, 409, 413, 415, 422, 429, 503),
-    }
-
-
+ANALYZE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: json_answer(
+        "the analysis: pages, the last page's fill, and what fitting would change", "AnalyzeResponse"
+    ),
+    202: json_answer("still running: poll status_url", "QueuedResponse", headers=_LOCATION),
+    **answers(404, 409, 413, 415, 422, 429, 503),
+}
 _CHECK_FORMS = [
     {
         "title": "JobCheck",
@@ -261,14 +190,10 @@ CHECK_OPERATION = {
     "requestBody": {"required": True, "content": {"application/json": {"schema": {"oneOf": _CHECK_FORMS}}}}
 }
 CHECK_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {
-        "model": CheckReport,
-        "description": "what a résumé parser recovers: clean, or every problem found",
-    },
+    200: json_answer("what a résumé parser recovers: clean, or every problem found", "CheckReport"),
     **answers(404, 415, 422, 503),
-    409: {"model": ErrorResponse, "description": "the job has not finished, or made no PDF"},
-    413: {
-        "model": ErrorResponse,
-        "description": f"body over {MAX_CHECK_BODY_BYTES:,} bytes, or a PDF over {MAX_PDF_BYTES:,} bytes",
-    },
+    409: json_answer("the job has not finished, or made no PDF", "ErrorResponse"),
+    413: json_answer(
+        f"body over {MAX_CHECK_BODY_BYTES:,} bytes, or a PDF over {MAX_PDF_BYTES:,} bytes", "ErrorResponse"
+    ),
 }

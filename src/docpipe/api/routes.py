@@ -25,16 +25,14 @@ from docpipe.api.answers import (
 from docpipe.api.check import read_check_body
 from docpipe.api.errors import NoTenant
 from docpipe.api.openapi import (
+    ANALYZE_RESPONSES,
     CHECK_OPERATION,
     CHECK_RESPONSES,
     REQUEST_BODY,
     SUBMIT_OPERATION,
     SUBMIT_RESPONSES,
-    JobResponse,
-    TemplatesResponse,
-    ValidResponse,
-    analyze_responses,
     answers,
+    json_answer,
 )
 from docpipe.contract import MAX_WAIT_SECONDS
 from docpipe.envelope import DOCUMENT_TYPES, REQUEST_MODELS
@@ -143,7 +141,7 @@ def add_analyze_route(router: APIRouter) -> None:
         openapi_extra=SUBMIT_OPERATION,
         tags=["documents"],
         response_model=None,
-        responses=analyze_responses(),
+        responses=ANALYZE_RESPONSES,
     )
     async def analyze_document(request: Request, pipeline: PipelineDep, body: Body) -> Response:
         """How the document lays out and what ``fit: "shrink"`` would change to fit it in
@@ -202,7 +200,7 @@ def status_router() -> APIRouter:
         operation_id="get_job",
         tags=["jobs"],
         response_model=None,
-        responses={200: {"model": JobResponse, "description": "the job"}, **answers(404, 422, 503)},
+        responses={200: json_answer("the job", "JobResponse"), **answers(404, 422, 503)},
     )
     def get_job(job_id: str, request: Request, pipeline: PipelineDep) -> dict[str, Any]:
         """A job's status, with a presigned download link once it has succeeded."""
@@ -231,12 +229,14 @@ def _add_reference_routes(router: APIRouter) -> None:
         "/v1/templates",
         tags=["reference"],
         response_model=None,
-        responses={200: {"model": TemplatesResponse, "description": "templates by document type"}},
+        responses={200: json_answer("templates by document type", "TemplatesResponse")},
     )
     def list_templates() -> dict[str, Any]:
         return {"templates": {t: list(catalog.template_names(t)) for t in DOCUMENT_TYPES}}
 
-    @router.get("/v1/schema/{document_type}", tags=["reference"], responses=answers(404, 422))
+    @router.get(
+        "/v1/schema/{document_type}", tags=["reference"], response_model=None, responses=answers(404, 422)
+    )
     def get_schema(document_type: str) -> dict[str, Any]:
         if document_type not in REQUEST_MODELS:
             raise NotFound(
@@ -249,7 +249,7 @@ def _add_reference_routes(router: APIRouter) -> None:
         openapi_extra=REQUEST_BODY,
         tags=["documents"],
         response_model=None,
-        responses={200: {"model": ValidResponse, "description": "valid"}, **answers(404, 413, 415, 422)},
+        responses={200: json_answer("valid", "ValidResponse"), **answers(404, 413, 415, 422)},
     )
     def validate_document(body: Body) -> dict[str, Any]:
         """Validate a document without rendering it."""
@@ -261,6 +261,6 @@ def _add_reference_routes(router: APIRouter) -> None:
             "warnings": warnings_body(checked.warnings),
         }
 
-    @router.get("/health", tags=["reference"])
+    @router.get("/health", tags=["reference"], response_model=None)
     def health() -> dict[str, str]:
         return {"status": "ok"}

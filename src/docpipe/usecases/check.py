@@ -11,18 +11,21 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from docpipe import atscheck, validation
+from docpipe import validation
 from docpipe.errors import Conflict, DocumentTooLarge, ErrorDetail, InvalidDocument
 from docpipe.jobs import JobStatus
-from docpipe.limits import MAX_REQUEST_BYTES
+from docpipe.limits import MAX_PDF_BYTES, MAX_REQUEST_BYTES
 from docpipe.usecases.status import owned_job
 from docpipe.usecases.stores import Stores
 
+if TYPE_CHECKING:
+    from docpipe.atscheck import CheckReport
+
 MAX_CHECK_BODY_BYTES = 3 * MAX_REQUEST_BYTES
 """A check body: a PDF as base64 (4/3 of at most the request limit) beside a request envelope."""
-_MAX_BASE64_CHARS = 4 * -(-atscheck.MAX_PDF_BYTES // 3)
+_MAX_BASE64_CHARS = 4 * -(-MAX_PDF_BYTES // 3)
 _KEYS = ("jobId", "pdf", "document")
 _FORMS = "send either jobId, or pdf (base64) and document (a request envelope)"
 
@@ -31,16 +34,20 @@ class CheckDocument:
     def __init__(self, stores: Stores) -> None:
         self.stores = stores
 
-    def __call__(self, raw: bytes, tenant: str) -> atscheck.CheckReport:
+    def __call__(self, raw: bytes, tenant: str) -> CheckReport:
         """Check what the JSON body ``raw`` names for ``tenant``: every problem of the body itself is
         an InvalidDocument with its path; another tenant's job is NotFound; an unfinished job or
         one that made no PDF is a Conflict."""
+        # Loaded by the first check, not with the submit function it shares: its models cost every
+        # cold start ~15-20 ms for a route few requests take.
+        from docpipe import atscheck
+
         body = _body(raw)
         if "jobId" in body:
             return self._job(body["jobId"], tenant)
         return atscheck.check(_pdf(body["pdf"]), _document(body["document"]))
 
-    def _job(self, job_id: Any, tenant: str) -> atscheck.CheckReport:
+    def _job(self, job_id: Any, tenant: str) -> CheckReport:
         if not isinstance(job_id, str):
             raise _invalid("jobId", "must be text")
         job = owned_job(self.stores.jobs, job_id, tenant)
@@ -51,6 +58,8 @@ class CheckDocument:
         stored = json.loads(self.stores.objects.get_request(job.request_key))
         request = validation.validate_request(stored)
         # Our own rendering: trusted, so a long document is checked whatever its size.
+        from docpipe import atscheck
+
         return atscheck.check(self.stores.objects.get_document(job.document_key), request, size_limit=None)
 
 
@@ -86,7 +95,7 @@ def _pdf(value: Any) -> bytes:
     # Wrapped base64 (MIME's 76-character lines) is base64 too: its line breaks are dropped first.
     compact = "".join(value.split()) if len(value) <= 2 * _MAX_BASE64_CHARS else value
     if len(compact) > _MAX_BASE64_CHARS:
-        message = f"the PDF is larger than the limit of {atscheck.MAX_PDF_BYTES:,} bytes"
+        message = f"the PDF is larger than the limit of {MAX_PDF_BYTES:,} bytes"
         raise DocumentTooLarge(message, [ErrorDetail("pdf", message)])
     try:
         pdf = base64.b64decode(compact, validate=True)
