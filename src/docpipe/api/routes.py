@@ -33,6 +33,7 @@ from docpipe.api.openapi import (
     SUBMIT_RESPONSES,
     answers,
     json_answer,
+    path_parameter,
 )
 from docpipe.contract import MAX_WAIT_SECONDS
 from docpipe.envelope import DOCUMENT_TYPES, REQUEST_MODELS
@@ -201,10 +202,11 @@ def status_router() -> APIRouter:
         tags=["jobs"],
         response_model=None,
         responses={200: json_answer("the job", "JobResponse"), **answers(404, 422, 503)},
+        openapi_extra=path_parameter("job_id"),
     )
-    def get_job(job_id: str, request: Request, pipeline: PipelineDep) -> dict[str, Any]:
+    def get_job(request: Request, pipeline: PipelineDep) -> dict[str, Any]:
         """A job's status, with a presigned download link once it has succeeded."""
-        return job_body(pipeline.status(job_id, tenant_of(request)))
+        return job_body(pipeline.status(request.path_params["job_id"], tenant_of(request)))
 
     @router.delete(
         "/v1/jobs/{job_id}",
@@ -212,10 +214,11 @@ def status_router() -> APIRouter:
         status_code=204,
         tags=["jobs"],
         responses=answers(404, 422, 503),
+        openapi_extra=path_parameter("job_id"),
     )
-    def delete_job(job_id: str, request: Request, pipeline: PipelineDep) -> Response:
+    def delete_job(request: Request, pipeline: PipelineDep) -> Response:
         """Erase the job, its request, its document and its cache entry now."""
-        pipeline.erase(job_id, tenant_of(request))
+        pipeline.erase(request.path_params["job_id"], tenant_of(request))
         return Response(status_code=204)
 
     _add_reference_routes(router)
@@ -235,9 +238,14 @@ def _add_reference_routes(router: APIRouter) -> None:
         return {"templates": {t: list(catalog.template_names(t)) for t in DOCUMENT_TYPES}}
 
     @router.get(
-        "/v1/schema/{document_type}", tags=["reference"], response_model=None, responses=answers(404, 422)
+        "/v1/schema/{document_type}",
+        tags=["reference"],
+        response_model=None,
+        responses=answers(404, 422),
+        openapi_extra=path_parameter("document_type"),
     )
-    def get_schema(document_type: str) -> dict[str, Any]:
+    def get_schema(request: Request) -> dict[str, Any]:
+        document_type: str = request.path_params["document_type"]
         if document_type not in REQUEST_MODELS:
             raise NotFound(
                 f"unknown document type {document_type!r}; choose one of {', '.join(DOCUMENT_TYPES)}"
