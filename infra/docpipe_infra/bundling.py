@@ -3,7 +3,8 @@
 A function's asset holds, at its root:
 - the files of ``functions/<name>/`` (so the handler is ``handler.handler``),
 - the ``docpipe`` package copied from ``src/docpipe`` with its data files (templates, schemas),
-- the runtime dependencies from ``uv.lock``, as wheels for Lambda's arm64 Python 3.12.
+- the runtime dependencies from ``uv.lock``, as wheels for Lambda's arm64 Python 3.12,
+- and, beside every module, its bytecode for that Python (:func:`compile_bytecode`).
 
 Nothing of the local stack ships: not ``src/docpipe_local`` (the local stack, beside the package), not
 ``loadtest/``, not the ``local`` extra or the dev group (moto, locust, ...); a staged asset that holds
@@ -17,6 +18,7 @@ template checks, and the asset is not deployable.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -36,6 +38,7 @@ LOCAL_ONLY: Final = frozenset({"docpipe_local", "loadtest", "moto", "locust"})
 
 _SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache")
 _EXPORT = ("export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-project", "--quiet")
+_TASK_ROOT = "/var/task"  # where Lambda unpacks a ZIP function
 
 
 class BundlingError(RuntimeError):
@@ -57,6 +60,7 @@ class LocalPythonBundling:
         copy_sources(self._repo_root, self._function_name, out)
         if self._install_dependencies:
             install_requirements(self._repo_root, out)
+        compile_bytecode(out)
         check_runtime_only(out)
         return True
 
@@ -161,6 +165,69 @@ def install_requirements(repo_root: Path, out: Path) -> None:
     shutil.rmtree(out / "bin", ignore_errors=True)
 
 
+def compile_bytecode(out: Path) -> None:
+    """Compile every module staged in ``out`` to bytecode for Lambda's Python (:func:`lambda_python`).
+
+    Lambda's /var/task is read-only: without ``__pycache__`` in the ZIP, every cold start compiles every
+    module from source in memory (importing the submit handler took 2.1-2.4 s instead of 0.7-1.1 s).
+    The pycs are ``unchecked-hash`` (PEP 552): CDK zips the asset and Lambda unpacks it without the
+    sources' mtimes, so timestamp pycs would be stale and ignored, and checked-hash ones would read and
+    hash every source again; the sources of a deployed function never change, so nothing needs checking.
+
+    Two stagings are byte-identical: ``-d`` records /var/task/... as the file names (what tracebacks
+    show) instead of this staging directory, and the files are compiled one after another in one
+    process (no ``-j``): marshal flags an object for sharing by its reference count, which depends on
+    what the same process compiled before, so parallel workers, fed in scheduling order, wrote
+    different bytes from run to run. ``-I`` keeps the caller's PYTHON* variables out (PYTHONOPTIMIZE
+    would write .opt-1 pycs, which Lambda never reads) and the staged modules off ``sys.path``.
+    """
+    _run(
+        [
+            lambda_python(),
+            "-I",
+            "-m",
+            "compileall",
+            "-q",
+            "--invalidation-mode",
+            "unchecked-hash",
+            "-d",
+            _TASK_ROOT,
+            str(out),
+        ],
+        cwd=out,
+    )
+
+
+def lambda_python() -> str:
+    """The path of a CPython of Lambda's version (``uv python find``, never a download), to compile the
+    bytecode with: a pyc is only read by the minor version that wrote it (its ``cpython-312`` tag and
+    magic number), and the project's own virtualenv may be another one.
+
+    uv looks in virtualenvs, its managed Pythons (``uv python install``) and PATH. pyenv's versions are
+    added to that PATH: pyenv's ``python3.12`` shim fails unless 3.12 is selected, and uv gives up on it.
+    """
+    version = c.LAMBDA_PYTHON_VERSION
+    pyenv_root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    pyenv_bins = [str(path) for path in sorted(pyenv_root.glob(f"versions/{version}.*/bin"))]
+    return _find_python(version, os.pathsep.join([*pyenv_bins, os.environ.get("PATH", "")]))
+
+
+# Once per process, not once per function staged: uv queries every interpreter it meets on the way.
+@functools.cache
+def _find_python(version: str, path: str) -> str:
+    try:
+        found = _run(
+            [_uv(), "python", "find", "--no-project", f"cpython@{version}"], cwd=Path.cwd(), path=path
+        )
+    except BundlingError as error:
+        raise BundlingError(
+            f"no Python {version} found to compile the Lambda functions' bytecode for Lambda's Python"
+            f" {version}: install one with `uv python install {version}` (or put a python{version} on"
+            f" PATH)\n{error}"
+        ) from error
+    return found.stdout.strip()
+
+
 def _uv() -> str:
     uv = shutil.which("uv")
     if uv is None:
@@ -168,11 +235,15 @@ def _uv() -> str:
     return uv
 
 
-def _run(command: list[str], *, cwd: Path) -> subprocess.CompletedProcess[str]:
+def _run(command: list[str], *, cwd: Path, path: str | None = None) -> subprocess.CompletedProcess[str]:
     # The CDK CLI forces colour for its children; uv must not colour what it writes.
     env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "NO_COLOR": "1"}
     env.pop("FORCE_COLOR", None)
+    if path is not None:
+        env["PATH"] = path
     result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        raise BundlingError(f"{' '.join(command[:3])} failed ({result.returncode}):\n{result.stderr}")
+        raise BundlingError(
+            f"{' '.join(command[:3])} failed ({result.returncode}):\n{result.stdout}{result.stderr}"
+        )
     return result

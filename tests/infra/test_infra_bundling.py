@@ -76,7 +76,14 @@ def test_sources_are_staged_at_the_zip_root(tmp_path: Path) -> None:
         image=None,  # type: ignore[arg-type]
     )
     files = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
-    assert files == {"handler.py", "docpipe/__init__.py", "docpipe/templates/resume/document.tex.j2"}
+    # Each module with its bytecode for Lambda's Python (test_bytecode.py), none of the host's.
+    assert files == {
+        "handler.py",
+        "__pycache__/handler.cpython-312.pyc",
+        "docpipe/__init__.py",
+        "docpipe/__pycache__/__init__.cpython-312.pyc",
+        "docpipe/templates/resume/document.tex.j2",
+    }
 
 
 def test_a_missing_handler_stops_the_synth(tmp_path: Path) -> None:

@@ -147,6 +147,7 @@ def test_zip_asset_layout(synth: Synth, name: str) -> None:
     }
     assert templates == expected
     assert templates
-    assert not list(asset.rglob("__pycache__"))
+    # Bytecode only for Lambda's Python (compiled at staging: tests/infra/test_bytecode.py).
+    assert {p.name.split(".")[-2] for p in asset.rglob("*.pyc")} == {"cpython-312"}
     # Sources only in this mode: dependencies are bundled for real deploys, never in tests.
     assert not (asset / "fastapi").exists()
