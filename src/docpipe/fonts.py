@@ -18,9 +18,9 @@ import json
 import re
 import subprocess
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 TABLE_PATH = Path(__file__).parent / "fonts.json"
@@ -53,6 +53,7 @@ LIGATURE_LETTERS = {code: unicodedata.normalize("NFKC", chr(code)) for code in r
 # "10\u00a0km" never breaks, and latex.escape spells it as a tie (``~``). (``\s`` already covers
 # every Unicode space separator: U+2000..U+200A, U+202F, U+205F, U+3000.)
 WHITESPACE = re.compile(r"[^\S\u00a0]+")
+_ALL = r"\x00-\U0010ffff"
 
 
 Ranges = list[tuple[int, int]]
@@ -113,6 +114,9 @@ class FontTable:
     # unprintable ones are anything a request may send, and are refused anyway.
     _chosen: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
     _index: FontIndex = field(init=False, compare=False, repr=False)
+    _patterns: dict[tuple[str, frozenset[int], bool, bool], re.Pattern[str]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         coverages = [(0, self.main), *((i, cov) for i, (_, cov) in enumerate(self.fallbacks, start=1))]
@@ -135,6 +139,69 @@ class FontTable:
     def family(self, index: int) -> str:
         return self.fallbacks[index - 1][0]
 
+    def pattern(
+        self, template: str, chosen: Iterable[int], astral: bool = True, exact: bool = True
+    ) -> re.Pattern[str]:
+        """``template`` compiled, ``{chars}`` in it standing for the class of the characters font_for
+        gives one of the fonts ``chosen`` (0: the main font), ``{other}`` for its complement, ``{main}``
+        for the main font's. Once per table: a class of thousands of ranges takes milliseconds to
+        compile, and then scans text in C rather than a Python step per character.
+
+        ``astral=False`` leaves out the ranges beyond U+FFFF, for text that has no such character: the
+        engine tries those one by one for each character a class lacks (the rest is one bitmap lookup).
+        ``exact=False`` lets a font's ranges run on over the gaps no font fills, for text that has no
+        unprintable character: fewer ranges (CJK: 98 instead of 1967).
+        """
+        key = (template, frozenset(chosen), astral, exact)
+        if key not in self._patterns:
+            body, main = (_class_body(self._ranges(fonts, astral, exact)) for fonts in (key[1], {0}))
+            # "[]" is no class: an empty one is written as the complement of everything.
+            chars, other = (f"[{body}]", f"[^{body}]") if body else (f"[^{_ALL}]", f"[{_ALL}]")
+            source = template.replace("{chars}", chars).replace("{other}", other)
+            self._patterns[key] = re.compile(source.replace("{main}", f"[{main}]"))
+        return self._patterns[key]
+
+    def _ranges(self, chosen: Collection[int], astral: bool, exact: bool) -> Ranges:
+        ranges: Ranges = []
+        previous = None
+        for start, end, font in zip(self._index.starts, self._index.ends, self._index.fonts, strict=True):
+            if font in chosen and previous in chosen and not exact:
+                ranges[-1] = (ranges[-1][0], end)  # no font has a character in the gap between
+            elif font in chosen:
+                ranges.append((start, end))
+            previous = font
+        # Whitespace and invisible characters are the main font's (_probe), wherever they lie.
+        always = _main_always()
+        ranges = [*ranges, *((c, c) for c in always)] if 0 in chosen else _cut(ranges, always)
+        return ranges if astral else [(a, min(b, 0xFFFF)) for a, b in ranges if a <= 0xFFFF]
+
+    @cached_property
+    def beyond_pdftex(self) -> re.Pattern[str]:
+        """A character pdflatex does not print, nor is it whitespace, invisible or a ligature's letters."""
+        codes = (*_main_always(), *LIGATURE_LETTERS)
+        ranges = [*zip(self.pdftex.starts, self.pdftex.ends, strict=True), *((c, c) for c in codes)]
+        return re.compile(f"[^{_class_body(ranges)}]")
+
+
+@cache
+def _main_always() -> tuple[int, ...]:
+    """What _probe gives the main font wherever it lies: every character str.isspace accepts (none is
+    beyond U+3000, the ideographic space; tests/unit/test_latex_cost.py checks) and the invisible ones."""
+    return tuple(sorted({code for code in range(0x3001) if chr(code).isspace()} | set(map(ord, IGNORABLE))))
+
+
+def _cut(ranges: Ranges, codes: tuple[int, ...]) -> Ranges:
+    """``ranges`` without the code points ``codes`` (a few dozen, sorted)."""
+    out: Ranges = []
+    for start, end in ranges:
+        bounds = [start - 1, *(code for code in codes if start <= code <= end), end + 1]
+        out += [(a + 1, b - 1) for a, b in itertools.pairwise(bounds) if a + 1 < b]
+    return out
+
+
+def _class_body(ranges: Iterable[tuple[int, int]]) -> str:
+    return "".join(rf"\U{a:08x}" if a == b else rf"\U{a:08x}-\U{b:08x}" for a, b in sorted(ranges))
+
 
 @cache
 def table() -> FontTable:
@@ -148,11 +215,7 @@ def table() -> FontTable:
 
 def needs_unicode_engine(chars: Iterable[str]) -> bool:
     """True when some character is beyond what pdflatex prints: XeLaTeX must typeset it."""
-    pdftex = table().pdftex
-    return any(
-        ch not in pdftex and not ch.isspace() and ch not in IGNORABLE and ord(ch) not in LIGATURE_LETTERS
-        for ch in set(chars)
-    )
+    return table().beyond_pdftex.search(chars if isinstance(chars, str) else "".join(chars)) is not None
 
 
 def unprintable(text: str) -> list[str]:

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-import itertools
 import math
 import re
+import sys
 import time
 import unicodedata
 from collections.abc import Iterator
@@ -75,20 +75,31 @@ _REPLACEMENTS = {
 # two hyphens must not let them fuse either.)
 _LIGATURES = re.compile(r"([-,])(?=\1)")
 _RTL = frozenset({"R", "AL"})
-# One str.translate escapes a whole stretch of text: specials spelt out, invisible characters dropped.
-_TABLE = str.maketrans({**dict.fromkeys(fonts.IGNORABLE, ""), **_REPLACEMENTS})
-_ALNUM = re.compile(r"[^\W_]")  # a character str.isalnum accepts
-# The text's fonts as a string, chr(font index) per character: regular expressions (C, not a Python
-# loop per character) find where the font changes.
-_MAIN = "\x00"
-_SAME_FONT = re.compile(r"(.)\1*", re.DOTALL)
-_OWN_OR_NOT = re.compile(r"\x00+|[^\x00]+")
+# Every character whose bidi class is R or AL lies in these blocks (tests/unit/test_latex.py checks).
+_RTL_RANGES = "\u0590-\u08ff\u200f\ufb1d-\ufdff\ufe70-\ufeff\U00010800-\U00010fff\U0001e800-\U0001efff"
+_RTL_BLOCKS = re.compile(f"[{_RTL_RANGES}]")
+# What str.isspace accepts but a space and a no-break space (tests/unit/test_latex.py checks).
+_ODD_SPACES = "\t-\r\x1c-\x1f\x85\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_ODD_SPACE = re.compile(f"[{_ODD_SPACES}]")
+_LIGATURE_LETTER = re.compile("[\ufb00-\ufb06]")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+# What most text has none of, each a reason for a pass of its own: one scan finds out.
+_RARE = re.compile(f"[{_ODD_SPACES}\ufb00-\ufb06{_RTL_RANGES}\U00010000-\U0010ffff]")
+# Where escape() is to write something other than the text (a break point, the ends of a
+# right-to-left run, a quote's command), it first puts one of these control characters, which no
+# font prints (so none is in the text, nor in any font's class, fonts.py); an invisible character
+# becomes the first, dropped only once the font groups are made, so that it still parts them. Then
+# one pass escapes the rest of the text, and a str.replace each mark.
+_MARKS = "".join(map(chr, range(0x0E, 0x1C)))  # (from U+0009 to U+000D and from U+001C, whitespace)
+_DROP, _BREAK_MARK = _MARKS[0], _MARKS[1]  # (the font groups' pattern holds the break's)
+_ESCAPES = {**dict.fromkeys(fonts.IGNORABLE, _DROP), **_REPLACEMENTS}
+_TABLE = str.maketrans(_ESCAPES)
+_SPECIAL = re.compile("([" + "".join(rf"\U{ord(ch):08x}" for ch in _ESCAPES) + "])")
+# A font's characters, with the break points (marked) between them: one {\docpipefontX{}...} group.
+_GROUP = "({chars}{chars}*(?:" + _BREAK_MARK + "{chars}{chars}*)*)"
+# A fallback run: the font's characters, and main-font punctuation and spaces between two of them.
+_RUN = r"{chars}{chars}*(?:(?:(?={main})[\W_])+{chars}+)*"
 _DEADLINE: ContextVar[float] = ContextVar("docpipe_escape_deadline", default=math.inf)
-Span = tuple[int, int, int]
-"""A stretch of the text: (font index, start, end); for a piece of a fallback run, (1 if it is in
-the run's font else 0, start, end)."""
-Quotes = dict[int, str]
-"""The command for each ASCII quote of the text, by position (typography.quote_commands)."""
 
 
 @contextlib.contextmanager
@@ -105,32 +116,6 @@ def deadline(at: float) -> Iterator[None]:
         _DEADLINE.reset(token)
 
 
-def _at(breaks: list[int], position: int) -> bool:
-    i = bisect.bisect_left(breaks, position)
-    return i < len(breaks) and breaks[i] == position
-
-
-def _translate(text: str, start: int, end: int, quotes: Quotes) -> str:
-    """``text[start:end]`` escaped: one ``str.translate``, plus each ASCII quote's command by context."""
-    if not quotes:
-        return text[start:end].translate(_TABLE)
-    parts, last = [], start
-    for found in typography.QUOTE.finditer(text, start, end):
-        parts += [text[last : found.start()].translate(_TABLE), quotes[found.start()]]
-        last = found.end()
-    parts.append(text[last:end].translate(_TABLE))
-    return "".join(parts)
-
-
-def _span(text: str, start: int, end: int, breaks: list[int], quotes: Quotes) -> str:
-    """``text[start:end]`` escaped, with the break points (linebreaks.py) inside it."""
-    inside = breaks[bisect.bisect_right(breaks, start) : bisect.bisect_left(breaks, end)]
-    if not inside:
-        return _translate(text, start, end, quotes)
-    cuts = [start, *inside, end]
-    return linebreaks.BREAK.join(_translate(text, a, b, quotes) for a, b in itertools.pairwise(cuts))
-
-
 @cache
 def _font_command(index: int) -> str:
     letters = ""
@@ -141,108 +126,130 @@ def _font_command(index: int) -> str:
             return rf"\docpipefont{letters}"
 
 
-def _font_codesof(text: str) -> dict[str, int]:
-    """Each distinct character's font (a document repeats a few hundred characters thousands of times)."""
-    font_for = fonts.table().font_for
-    found = {ch: font_for(ch) for ch in set(text)}
-    missing = sorted(ch for ch, index in found.items() if index is None)
-    if missing:
-        raise ValueError(f"no installed font can print {fonts.describe(missing[0])}")
-    return {ch: index or 0 for ch, index in found.items()}
+def _has_rtl(text: str, start: int = 0, end: int = sys.maxsize) -> bool:
+    """Whether ``text[start:end]`` has a right-to-left character (a letter, mostly: found at once)."""
+    blocks = _RTL_BLOCKS.finditer(text, start, end)
+    return any(unicodedata.bidirectional(found.group()) in _RTL for found in blocks)
 
 
-def _runs(text: str, font_codes: str) -> list[Span]:
-    """Split text into (font index, start, end) runs; neutral characters join the run around them."""
-    runs: list[Span] = []
-    for same in _SAME_FONT.finditer(font_codes):
-        index, (start, end) = ord(same.group(1)), same.span()
-        if index == 0 and runs and runs[-1][0] != 0:
-            # Spaces and punctuation after a script's word stay in its run, up to a letter or digit.
-            letter = _ALNUM.search(text, start, end)
-            runs[-1] = (runs[-1][0], runs[-1][1], letter.start() if letter else end)
-            start = runs[-1][2]
-        if start < end and runs and runs[-1][0] == index:
-            runs[-1] = (index, runs[-1][1], end)
-        elif start < end:
-            runs.append((index, start, end))
-    return _trim_runs(runs, font_codes)
+def _normalized(text: str) -> tuple[str, bool]:
+    """NFC, presentation-form ligatures as their letters, whitespace runs as one space; and whether the
+    text has a _RARE character. (Each step only when the text needs it: str.translate, for one, looks
+    each character up in Python.)"""
+    text = unicodedata.normalize("NFC", text)
+    rare = _RARE.search(text) is not None
+    if rare and _LIGATURE_LETTER.search(text):
+        text = text.translate(fonts.LIGATURE_LETTERS)
+    if "  " in text or (rare and _ODD_SPACE.search(text)):
+        text = fonts.WHITESPACE.sub(" ", text)
+    return text.strip(), rare
 
 
-def _trim_runs(runs: list[Span], font_codes: str) -> list[Span]:
-    """Give trailing neutral characters of a script run back to the main font.
+def _fallbacks_in(text: str, astral: bool) -> list[int]:
+    """The fallback fonts the text needs, in the order found: from each character beyond the main
+    font, a scan (C) skips those of its font and the main one. (One pattern per font: one per set of
+    fonts would be compiled anew for about every document, some of them large.)"""
+    table = fonts.table()
+    found: list[int] = []
+    at, current = 0, 0
+    while other := table.pattern("{other}", {0, current}, astral).search(text, at):
+        index = table.font_for(other.group())
+        if not index:  # None: no font has it (not 0: the class holds all of the main font's)
+            missing = sorted(ch for ch in set(text) if table.font_for(ch) is None)
+            raise ValueError(f"no installed font can print {fonts.describe(missing[0])}")
+        current, at = index, other.start()
+        found += [] if index in found else [index]
+    return found
 
-    As in the Unicode bidi algorithm, punctuation between a right-to-left run and the text after it
-    takes the paragraph's direction, so it must not end up inside the \\beginR..\\endR segment.
-    """
-    out: list[Span] = []
-    for index, start, end in runs:
-        cut = end
-        while index and cut > start and font_codes[cut - 1] == _MAIN:
-            cut -= 1
-        out += [(index, start, cut), (0, cut, end)]
-    return [span for span in out if span[1] < span[2]]
 
-
-def _pieces(font_codes: str, run: Span) -> list[Span]:
-    """Split a fallback run into (1 if printed in the fallback font else 0, start, end).
+def _runs(text: str, used: list[int], astral: bool, rtl: bool) -> list[tuple[int, int, bool]]:
+    """The fallback runs (start, end, whether right-to-left), in order.
 
     Spaces and punctuation between two words of a script join the script's run (so a right-to-left
-    phrase stays one \\beginR..\\endR segment), but they are printed in the surrounding font: the
-    fallback may not have them (Noto Sans Hebrew has no comma, Noto Sans Arabic no slash, Noto Sans
-    Tamil Supplement not even a space), and with \\tracinglostchars=3 a missing glyph is an error.
-    (A run holds its font's characters and main-font neutrals, spaces included, only.)
+    phrase stays one \\beginR..\\endR segment), up to a letter or digit, but are printed in the main
+    font: the fallback may not have them (Noto Sans Hebrew has no comma, Noto Sans Arabic no slash),
+    and with \\tracinglostchars=3 a missing glyph is an error. Those after a run's last character of
+    the script are not part of it: as in the Unicode bidi algorithm, punctuation between a
+    right-to-left run and the text after it takes the paragraph's direction.
     """
-    _, start, end = run
-    return [(int(p.group()[0] != _MAIN), *p.span()) for p in _OWN_OR_NOT.finditer(font_codes, start, end)]
+    runs = []
+    for index in used:
+        for run in fonts.table().pattern(_RUN, (index,), astral, exact=False).finditer(text):
+            runs.append((*run.span(), rtl and _has_rtl(text, *run.span())))
+    return sorted(runs)
 
 
-def _fallback_run(text: str, font_codes: str, run: Span, breaks: list[int], rtl: set[str]) -> str:
-    command = _font_command(run[0])
-    body = []
-    # Fallback runs exist only on XeLaTeX, where ASCII quotes print straight anyway ({}: no context).
-    for own, start, end in _pieces(font_codes, run):
-        if breaks and start > run[1] and _at(breaks, start):
-            body.append(linebreaks.BREAK)
-        escaped = _span(text, start, end, breaks, {})
-        body.append(f"{{{command}{{}}{escaped}}}" if own else escaped)
-    tex = "".join(body)
-    if not rtl.isdisjoint(text[run[1] : run[2]]):
-        tex = rf"\beginR {tex}\endR{{}}"
-    return tex
+def _marks(text: str, used: list[int], astral: bool, rtl: bool) -> list[tuple[int, int, str]]:
+    """Where escape() writes something other than the text: (position, order at the position, TeX).
+    At one position: \\endR, the break point, \\beginR, then a quote's command, which takes its place."""
+    quotes = typography.quote_commands(text)
+    runs = _runs(text, used, astral, rtl) if used and (quotes or rtl) else []
+    marks = [(at, 1, linebreaks.BREAK) for at in linebreaks.break_points(text)]
+    for start, end, backwards in runs:
+        marks += [(start, 2, r"\beginR "), (end, 0, r"\endR{}")] if backwards else []
+    starts = [start for start, _, _ in runs]
+    for at, command in quotes.items():
+        run = bisect.bisect_right(starts, at) - 1
+        # Inside a fallback run (XeLaTeX only, where they print straight anyway) quotes are escaped
+        # as any other character.
+        if run < 0 or at >= runs[run][1]:
+            marks.append((at, 3, command))
+    return sorted(marks)
+
+
+def _marked(text: str, marks: list[tuple[int, int, str]]) -> tuple[str, dict[str, str]]:
+    """The text with a mark for each of ``marks``, and the TeX each mark stands for."""
+    mark_of = {linebreaks.BREAK: _BREAK_MARK}
+    parts, last = [], 0
+    for at, order, tex in marks:
+        parts += [text[last:at], mark_of.setdefault(tex, _MARKS[len(mark_of) + 1])]
+        last = at + 1 if order == 3 else at
+    parts.append(text[last:])
+    return "".join(parts), {_DROP: "", **{mark: tex for tex, mark in mark_of.items()}}
+
+
+def _escape_specials(text: str) -> str:
+    """The specials and quotes spelt out (_REPLACEMENTS), the invisible characters marked to drop."""
+    if text.isascii():  # str.translate is fast on ASCII alone: it looks each other character up in Python
+        return text.translate(_TABLE)
+    parts = _SPECIAL.split(text)
+    parts[1::2] = map(_ESCAPES.__getitem__, parts[1::2])
+    return "".join(parts)
 
 
 def escape(text: str) -> TeX:
     """User text to LaTeX that prints it literally. Whitespace runs become one space.
 
-    Linear in the text's length: each distinct character's font is looked up once, and the LaTeX is
-    built from lists and whole-span translations (a run grown by ``+=`` was copied per character).
+    Linear in the text's length, and each pass over the text is C (regular expressions, str methods):
+    a Python step per character, or per word of a script, made a document in a fallback font cost
+    several times an ASCII one. Each fallback font's characters are grouped in its font switch.
     """
     if time.monotonic() > _DEADLINE.get():
         raise TimeoutError("the render's time ran out while writing the document")
-    text = unicodedata.normalize("NFC", text).translate(fonts.LIGATURE_LETTERS)
-    text = fonts.WHITESPACE.sub(" ", text).strip()
-    chosen = _font_codesof(text)
-    breaks = linebreaks.break_points(text)
-    quotes = typography.quote_commands(text)
-    if not any(chosen.values()):  # all in the main font: the common case
-        return TeX(_LIGATURES.sub(r"\1{}", _span(text, 0, len(text), breaks, quotes)))
-    font_codes = text.translate({ord(ch): chr(index) for ch, index in chosen.items()})
-    rtl = {ch for ch in chosen if unicodedata.bidirectional(ch) in _RTL}
-    parts = []
-    for run in _runs(text, font_codes):
-        if breaks and _at(breaks, run[1]):
-            parts.append(linebreaks.BREAK)  # where the font changes inside a long word
-        if run[0] == 0:
-            parts.append(_span(text, run[1], run[2], breaks, quotes))
-        else:
-            parts.append(_fallback_run(text, font_codes, run, breaks, rtl))
-    return TeX(_LIGATURES.sub(r"\1{}", "".join(parts)))
+    text, rare = _normalized(text)
+    astral = rare and _ASTRAL.search(text) is not None
+    used = _fallbacks_in(text, astral)
+    marked, tex = _marked(text, _marks(text, used, astral, rare and _has_rtl(text)))
+    escaped = _escape_specials(marked)
+    for index in used:
+        parts = fonts.table().pattern(_GROUP, (index,), astral, exact=False).split(escaped)
+        start = f"{{{_font_command(index)}{{}}"
+        parts[1::2] = [f"{start}{group}}}" for group in parts[1::2]]
+        escaped = "".join(parts)
+    for mark, command in tex.items():
+        escaped = escaped.replace(mark, command)
+    if "--" in escaped or ",," in escaped:
+        escaped = _LIGATURES.sub(r"\1{}", escaped)
+    return TeX(escaped)
 
 
 def fallback_fonts(text: str) -> dict[str, str]:
     """Font commands the escaped text will use, with the family each must be declared with."""
     table = fonts.table()
-    used = {index for ch in set(text) if (index := table.font_for(ch))}
+    try:
+        used = _fallbacks_in(text, _ASTRAL.search(text) is not None)
+    except ValueError:  # a character no font prints (refused before any render): the other fonts
+        used = [index for ch in set(text) if (index := table.font_for(ch))]
     return {_font_command(i)[1:]: table.family(i) for i in sorted(used)}
 
 

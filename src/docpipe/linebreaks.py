@@ -32,7 +32,18 @@ LONG_WORD = 20
 CHUNK = 10
 """At most this many characters between two break points of a long word (more inside a grapheme)."""
 
-_LONG = re.compile(f"[^ ]{{{LONG_WORD + 1},}}")
+# A long word at the start, and one after a space: a search for " " (C) finds where a word starts,
+# rather than trying every position of every word.
+_LONG_FIRST = re.compile(f"[^ ]{{{LONG_WORD + 1},}}")
+_LONG = re.compile(f" ([^ ]{{{LONG_WORD + 1},}})")
+# The big blocks of wide characters (CJK, Yi, Hangul, full-width forms: all wide, as
+# tests/unit/test_linebreaks.py checks). A long word breaks only inside a stretch of two or more
+# characters outside them: a scan (C) skips the rest, rather than a Python step per character.
+_WIDE_BLOCKS = (
+    "\u1100-\u115f\u2e80-\u303e\u3040-\u3247\u3250-\u4dbf\u4e00-\ua4cf\uac00-\ud7a3\uf900-\ufaff"
+    "\ufe30-\ufe6f\uff00-\uff60\U00020000-\U0003fffd"
+)
+_NARROW = re.compile(f"[^{_WIDE_BLOCKS}][^{_WIDE_BLOCKS}]+")
 _AFTER = frozenset("/\\.-_?&=#:@,;+|~")
 _JOINERS = frozenset("\u00a0\u200c\u200d\u2060\u202f")
 # Letters of Arabic-script text that join no following letter: a break after them changes no shape.
@@ -74,23 +85,29 @@ def _wide(ch: str) -> bool:
 
 
 def _word_breaks(text: str, start: int, end: int) -> list[int]:
-    """Break points (positions before which a line may break) of the long word ``text[start:end]``."""
+    """Break points (positions before which a line may break) of the long word ``text[start:end]``.
+
+    Only between two characters that are not wide, and the count of characters since a break starts
+    again after a wide one: each stretch between the blocks of wide ones (_NARROW) is on its own.
+    """
     points = []
-    since = 0
-    for i in range(start, end - 1):
-        before, after = text[i], text[i + 1]
-        since = 0 if _wide(before) else since + 1
-        natural = before in _AFTER and after.isalnum()
-        if (natural or since >= CHUNK) and not _wide(after) and _may_break(before, after):
-            points.append(i + 1)
-            since = 0
+    for stretch in _NARROW.finditer(text, start, end):
+        since = 0
+        for i in range(stretch.start(), stretch.end() - 1):
+            before, after = text[i], text[i + 1]
+            since = 0 if _wide(before) else since + 1
+            natural = before in _AFTER and after.isalnum()
+            if (natural or since >= CHUNK) and not _wide(after) and _may_break(before, after):
+                points.append(i + 1)
+                since = 0
     return points
 
 
 def break_points(text: str) -> list[int]:
     """Positions ``i`` of ``text`` (words separated by single spaces), in order, where a line may
     break before ``text[i]`` although there is no space: inside words longer than :data:`LONG_WORD`."""
-    points: list[int] = []
+    first = _LONG_FIRST.match(text)
+    points = _word_breaks(text, 0, first.end()) if first else []
     for word in _LONG.finditer(text):
-        points += _word_breaks(text, word.start(), word.end())
+        points += _word_breaks(text, word.start(1), word.end(1))
     return points

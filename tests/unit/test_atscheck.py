@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from docpipe import atscheck
+from docpipe import atscheck, limits
 from docpipe.atssource import Source
 from docpipe.atstext import Vocabulary, extracted_words, mirrored, missing_words, words
 from docpipe.errors import DocumentTooLarge, InvalidDocument
@@ -258,4 +258,4 @@ def test_what_is_no_readable_pdf_is_an_input_error(pdf: bytes) -> None:
 
 def test_a_pdf_over_the_size_limit_is_refused_unread() -> None:
     with pytest.raises(DocumentTooLarge):
-        atscheck.check_outline(b"%PDF-1.4\n" + b" " * atscheck.MAX_PDF_BYTES, letterless(EMAIL))
+        atscheck.check_outline(b"%PDF-1.4\n" + b" " * limits.MAX_PDF_BYTES, letterless(EMAIL))

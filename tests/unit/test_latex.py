@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import re
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -217,6 +218,69 @@ def test_scripts_the_main_font_has_need_no_fallback() -> None:
 def test_specials_inside_a_fallback_run_are_still_escaped() -> None:
     cjk = command_for("Noto Sans CJK SC")
     assert escape("中文}\\中") == f"{{{cjk}{{}}中文}}\\}}\\textbackslash{{}}{{{cjk}{{}}中}}"
+
+
+def groups(template: str, **families: str) -> str:
+    """``template`` with each ``{X`` opening a group in the font of the fallback family ``X=...``."""
+    for name, family in families.items():
+        template = template.replace("{" + name, "{" + command_for(family) + "{}")
+    return template
+
+
+CJK = {"C": "Noto Sans CJK SC"}
+
+
+def test_quotes_inside_a_fallback_run_print_straight_and_after_it_by_context() -> None:
+    # Inside a run (XeLaTeX only, where ASCII quotes print straight anyway) a quote is any character.
+    assert escape("中 '文") == groups(r"{C中} \textquotesingle{}{C文}", **CJK)
+    assert escape('中 "文" x') == groups(r"{C中} \textquotedbl{}{C文}\dprdquo{} x", **CJK)
+    assert escape("中' x") == groups(r"{C中}\dprsquo{} x", **CJK)
+
+
+def test_invisible_characters_part_font_groups() -> None:
+    assert escape("中\u200e文") == groups("{C中}{C文}", **CJK)
+    assert escape("中-\u200e-文") == groups("{C中}-{}-{C文}", **CJK)
+    # A right-to-left mark is invisible, and right-to-left: the run it is in is too.
+    assert escape("中\u200f文") == groups(r"\beginR {C中}{C文}\endR{}", **CJK)
+
+
+def test_break_points_fall_inside_a_fallback_font_group() -> None:
+    devanagari = groups(r"{Dकखगघङकखगघङ\dpbreak{}कखगघङकखगघङ\dpbreak{}कखगघङ}", D="Noto Sans Devanagari")
+    assert escape("कखगघङ" * 5) == devanagari
+    hebrew = groups(r"\beginR {Hשששששששששש\dpbreak{}שששששששששש\dpbreak{}ששששש}\endR{}", H="Noto Sans Hebrew")
+    assert escape("ש" * 25) == hebrew
+
+
+def test_characters_beyond_u_ffff_join_their_font_group() -> None:
+    assert escape("中\U0001f200文") == groups("{C中\U0001f200文}", **CJK)
+    assert escape("\u2600😀\u2601") == groups("{C\u2600}{S😀}{C\u2601}", S="Symbola", **CJK)
+
+
+# --- what escape() relies on to scan text in C -----------------------------------------------------------
+
+
+def every_character() -> str:
+    return "".join(map(chr, range(0x110000)))
+
+
+def test_every_right_to_left_character_is_in_the_blocks_escape_looks_in() -> None:
+    every = every_character()
+    rtl = {ch for ch in every if unicodedata.bidirectional(ch) in ("R", "AL")}
+    assert rtl <= set(latex._RTL_BLOCKS.findall(every))
+
+
+def test_the_odd_spaces_are_the_whitespace_but_a_space_and_a_no_break_space() -> None:
+    every = every_character()
+    assert latex._ODD_SPACE.findall(every) == [ch for ch in every if ch.isspace() and ch not in " \u00a0"]
+
+
+def test_the_marks_are_characters_no_text_escape_accepts_can_hold() -> None:
+    marks = latex._MARKS
+    table = fonts.table()
+    assert [table.font_for(mark) for mark in marks] == [None] * len(marks)  # escape() refuses them
+    assert not any(mark.isspace() for mark in marks)  # (nor does it turn them into spaces)
+    for index in range(len(table.fallbacks) + 1):  # nor are they in a font's class, even with its gaps
+        assert table.pattern("{chars}", {index}, exact=False).search(marks) is None
 
 
 def test_unprintable_characters_raise_naming_them() -> None:

@@ -5,12 +5,14 @@ break points itself. tests/integration/test_margins.py checks the result on the 
 from __future__ import annotations
 
 import itertools
+import re
 import unicodedata
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from docpipe import linebreaks
 from docpipe.linebreaks import CHUNK, LONG_WORD, break_points
 
 
@@ -100,3 +102,41 @@ def test_break_points_are_inside_long_words(text: str) -> None:
     points = break_points(text)
     assert points == sorted(set(points))
     assert all(words.get(p, 0) > LONG_WORD for p in points)
+
+
+def test_the_blocks_skipped_as_wide_hold_wide_characters_only() -> None:
+    blocks = re.compile(f"[{linebreaks._WIDE_BLOCKS}]")
+    found = blocks.findall("".join(map(chr, range(0x110000))))
+    assert len(found) > 80_000
+    assert {unicodedata.east_asian_width(ch) for ch in found} <= {"W", "F"}
+
+
+def step_by_step(text: str) -> list[int]:
+    """break_points as a step per character of every word longer than LONG_WORD: the rules alone."""
+    points, start = [], 0
+    for word in text.split(" "):
+        since = 0
+        for i in range(start, start + len(word) - 1) if len(word) > LONG_WORD else ():
+            before, after = text[i], text[i + 1]
+            since = 0 if linebreaks._wide(before) else since + 1
+            natural = before in linebreaks._AFTER and after.isalnum()
+            if (
+                (natural or since >= CHUNK)
+                and not linebreaks._wide(after)
+                and linebreaks._may_break(before, after)
+            ):
+                points.append(i + 1)
+                since = 0
+        start += len(word) + 1
+    return points
+
+
+@settings(deadline=None, max_examples=300)
+@given(
+    st.text(
+        alphabet=st.sampled_from("ab/.-_ é\u0301中文。，ꀀ가ＡｱＡ\u3000\u303f\u4dc0ا\u094d\u0915😀"),
+        max_size=300,
+    )
+)
+def test_skipping_the_wide_blocks_finds_the_break_points_a_step_per_character_does(text: str) -> None:
+    assert break_points(text) == step_by_step(text)
