@@ -38,7 +38,9 @@ def default_directory() -> Path:
     """Where formats live: the ``format_dir`` setting (the render image bakes them into a read-only
     /opt/docpipe/formats and sets ``DOCPIPE_FORMAT_DIR``), else the user's cache, where `make setup`
     builds them, so the CLI, the local stack and the tests all find the same ones."""
-    configured = FormatSettings.from_environment().format_dir  # read now, not cached: it follows the environment
+    configured = (
+        FormatSettings.from_environment().format_dir
+    )  # read now, not cached: it follows the environment
     if configured:
         return Path(configured)
     cache_home = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
