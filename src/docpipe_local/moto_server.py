@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-from typing import Any
 
 import httpx
 
@@ -61,32 +59,21 @@ def wait_for_moto(process: MotoProcess, timeout: float = 20.0) -> None:
 
 
 def serve_moto(host: str, port: int) -> None:
-    """What ``python -m moto.server`` runs (moto's app on werkzeug's threaded server, with moto's
-    request handler), minus costs that are the emulator's, not the pipeline's (AWS has none of
-    them); what moto answers is unchanged (see :mod:`docpipe_local.moto_patches`). Responses also
-    leave without Nagle's wait for the client's delayed ACK (werkzeug writes head and body
-    separately), and the per-request access log nobody reads is not formatted.
+    """What ``python -m moto.server`` runs (moto's app on werkzeug's threaded server), minus costs
+    that are the emulator's, not the pipeline's (AWS has none of them); what moto answers is
+    unchanged (see :mod:`docpipe_local.moto_patches`). Connections stay open between requests, as
+    AWS's do, answers leave without Nagle's wait, and the access log nobody reads is not formatted
+    (:mod:`docpipe_local.moto_http`).
     """
-    from moto.moto_server.werkzeug_app import (
-        DomainDispatcherApplication,
-        MotoRequestHandler,
-        create_backend_app,
-    )
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import run_simple
 
+    from docpipe_local.moto_http import KeepAliveHandler
+
     moto_patches.apply()
-
-    class Handler(MotoRequestHandler):
-        def setup(self) -> None:
-            super().setup()
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-        def log_request(self, *_: Any) -> None:
-            pass
-
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     app = DomainDispatcherApplication(create_backend_app)
-    run_simple(host, port, app, threaded=True, request_handler=Handler)
+    run_simple(host, port, app, threaded=True, request_handler=KeepAliveHandler)
 
 
 if __name__ == "__main__":  # `python -m docpipe_local.moto_server HOST PORT`

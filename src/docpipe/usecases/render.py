@@ -7,6 +7,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
@@ -18,12 +21,19 @@ from docpipe.settings import Settings
 from docpipe.usecases.documents import release_hold
 from docpipe.usecases.stores import Stores
 
+_SIDE_CALLS = 4
+"""Threads for store calls made while the record waits on something else (below); a few, as the
+local stack's render workers share one pipeline."""
+
 
 class RenderJob:
     def __init__(self, stores: Stores, settings: Settings, renderer: outputs.PdfRenderer) -> None:
         self.stores = stores
         self.settings = settings
         self.renderer = renderer
+        # A store call is a network round trip the render thread would otherwise sit through. The
+        # pool starts its threads on first use: the API functions build this too and never render.
+        self._side = ThreadPoolExecutor(max_workers=_SIDE_CALLS, thread_name_prefix="docpipe-render-side")
 
     def record(self, body: str, receive_count: int) -> None:
         """One SQS record. A message that is not a render message is dropped, not retried forever."""
@@ -44,13 +54,17 @@ class RenderJob:
         if job.status not in ACTIVE:
             logger.info("duplicate delivery of a finished job ignored", extra={"job_id": job.job_id})
             return
-        claimed = jobs.claim(job.job_id, receive_count)
+        # The request is read while the job is claimed: one round trip's wait, not two. Read for a
+        # claim that fails (a duplicate delivery racing this one), it is simply not used.
+        reading = self._side.submit(self.stores.objects.get_request, job.request_key)
+        with _settled(reading):
+            claimed = jobs.claim(job.job_id, receive_count)
         if claimed is None:
             return
         queue_wait = (now() - dt.datetime.fromisoformat(job.created_at)).total_seconds() * 1000
         metrics.add_metric(name="QueueWaitMs", unit="Milliseconds", value=queue_wait)
         try:
-            self._render_claimed(claimed)
+            self._render_claimed(claimed, reading)
         except (InvalidDocument, RenderFailed) as exc:
             self._fail(claimed, JobError(code=exc.code, message=exc.message))
             logger.info("job failed", extra={"job_id": job.job_id, "error_code": exc.code})
@@ -70,11 +84,10 @@ class RenderJob:
             self._release_document(job)  # an earlier attempt may have uploaded it
         _count_failure(error.code)
 
-    def _render_claimed(self, job: Job) -> None:
-        request = validation.validate_request(json.loads(self.stores.objects.get_request(job.request_key)))
-        output = outputs.produce(request, self.renderer)
-        # The job holds its (content-addressed) document before uploading it: see usecases.documents.
-        self.stores.jobs.hold_document(job)
+    def _render_claimed(self, job: Job, reading: Future[bytes]) -> None:
+        # Inside the attempt: a request that could not be read fails it like any store call.
+        request = validation.validate_request(json.loads(reading.result()))
+        output = self._produce(job, request)
         self.stores.objects.put_document(job.document_key, output.data, job.filename)
         # Cache before announcing success: a client that sees "succeeded" and resubmits gets a hit.
         cached = CachedDocument(
@@ -99,6 +112,17 @@ class RenderJob:
         extra.pop("layout", None)  # the log line stays flat; the job holds it
         logger.info("job succeeded", extra=extra)
 
+    def _produce(self, job: Job, request: validation.DocumentRequestT) -> outputs.Output:
+        """The job's output, its hold on its document recorded meanwhile. The job holds its
+        (content-addressed) document before uploading it (see usecases.documents); recording the
+        hold while TeX runs takes that round trip off the job's way. A render that fails releases
+        the hold as any failed job does (``_fail``), so that release waits for the hold to land."""
+        holding = self._side.submit(self.stores.jobs.hold_document, job)
+        with _settled(holding):
+            output = outputs.produce(request, self.renderer)
+        holding.result()  # the table failing: the attempt is retried, as for any store call
+        return output
+
     def _release_document(self, job: Job) -> None:
         """Drop a job's hold on its document and delete the document once no job holds it.
         Best effort: what is left expires with the retention period."""
@@ -109,6 +133,17 @@ class RenderJob:
             logger.warning(
                 "could not release a document", extra={"job_id": job.job_id, "error": type(exc).__name__}
             )
+
+
+@contextlib.contextmanager
+def _settled(call: Future[Any]) -> Iterator[None]:
+    """The block, then the end of ``call`` however the block ended: a record leaves no store call
+    running behind it (Lambda freezes the sandbox between invocations), and a failed render releases
+    only a hold that has landed."""
+    try:
+        yield
+    finally:
+        wait([call])
 
 
 def _count_failure(code: str) -> None:
