@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import TypeAdapter
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from docpipe.envelope import DocumentRequest
 from docpipe.limits import MAX_PDF_BYTES
@@ -24,9 +24,13 @@ _SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 _REF_TEMPLATE = "#/components/schemas/{model}"
 
 
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": _REF_TEMPLATE.format(model=name)}
+
+
 def json_answer(description: str, *bodies: str, **extra: Any) -> dict[str, Any]:
     """An answer whose JSON body is one of ``bodies`` (names of :mod:`.bodies` models)."""
-    refs = [{"$ref": _REF_TEMPLATE.format(model=body)} for body in bodies]
+    refs = [_ref(body) for body in bodies]
     schema = refs[0] if len(refs) == 1 else {"anyOf": refs}
     return {"description": description, "content": {"application/json": {"schema": schema}}, **extra}
 
@@ -63,7 +67,7 @@ def answers(*codes: int) -> dict[int | str, dict[str, Any]]:
     return documented
 
 
-_ENVELOPE_REF = {"$ref": "#/components/schemas/DocumentRequest"}
+_ENVELOPE_REF = _ref("DocumentRequest")
 _BODY_TYPES = ("application/json", "application/yaml")
 REQUEST_BODY = {
     "requestBody": {"required": True, "content": {media: {"schema": _ENVELOPE_REF} for media in _BODY_TYPES}}
@@ -124,9 +128,11 @@ def _bodies(paths: dict[str, Any]) -> dict[str, Any]:
     from docpipe.api.bodies import NAMES, body_named
 
     text = json.dumps(paths)
-    used = sorted(name for name in NAMES if f'"{_REF_TEMPLATE.format(model=name)}"' in text)
-    models = [(body_named(name), "serialization") for name in used]
-    _, schemas = models_json_schema(models, by_alias=True, ref_template=_REF_TEMPLATE)  # type: ignore[arg-type]
+    used = sorted(name for name in NAMES if json.dumps(_ref(name)) in text)
+    mode: JsonSchemaMode = "serialization"
+    _, schemas = models_json_schema(
+        [(body_named(name), mode) for name in used], by_alias=True, ref_template=_REF_TEMPLATE
+    )
     found: dict[str, Any] = schemas.get("$defs", {})
     return found
 
