@@ -1,9 +1,17 @@
-"""Which templates exist: one folder per template under ``templates/<document_type>/<name>/``."""
+"""What docpipe makes: the document types, the output formats, and which templates exist (one
+folder per template under ``templates/<document_type>/<name>/``). No pydantic here: the CLI builds its
+argument parser from these before it loads the models."""
 
 from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Literal
+
+DocumentType = Literal["resume", "cover_letter"]
+DOCUMENT_TYPES: tuple[DocumentType, ...] = ("resume", "cover_letter")
+# "analysis": how the PDF lays out and what fitting it would change (analysis.py), as JSON.
+OutputFormat = Literal["pdf", "docx", "txt", "tex", "png", "analysis"]
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 DEFAULT_TEMPLATE = "classic"

@@ -8,13 +8,12 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, ConfigDict, Field, StrictBool, StrictInt, field_validator, model_validator
 
 from docpipe import aliases, catalog
+from docpipe.catalog import OutputFormat
 from docpipe.schema import CoverLetter, Resume
 from docpipe.wire import Model
 
 Paper = Literal["letter", "a4"]
 Spacing = Literal["normal", "compact", "ultra-compact"]
-# "analysis": how the PDF lays out and what fitting it would change (analysis.py), as JSON.
-OutputFormat = Literal["pdf", "docx", "txt", "tex", "png", "analysis"]
 MAX_FIT_PAGES = 20
 MIN_PREVIEW_WIDTH, MAX_PREVIEW_WIDTH = 64, 3000
 
@@ -113,8 +112,6 @@ class CoverLetterRequest(_Envelope):
 
 
 DocumentRequest = Annotated[ResumeRequest | CoverLetterRequest, Field(discriminator="document_type")]
-DocumentType = Literal["resume", "cover_letter"]
-DOCUMENT_TYPES: tuple[DocumentType, ...] = ("resume", "cover_letter")
 REQUEST_MODELS: dict[str, type[ResumeRequest] | type[CoverLetterRequest]] = {
     "resume": ResumeRequest,
     "cover_letter": CoverLetterRequest,

@@ -25,11 +25,14 @@ import tempfile
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from docpipe import catalog, templates
+from docpipe import catalog, contract
 from docpipe.errors import RenderFailed
-from docpipe.settings import FormatSettings
 from docpipe.texprocess import run_tex, tex_environment
+
+if TYPE_CHECKING:  # the templates (Jinja2, the models) load only to build a format, not to find one
+    from docpipe import templates
 
 FORMAT_ENGINES = {"pdftex": ("pdftex", "pdflatex")}
 
@@ -37,10 +40,13 @@ FORMAT_ENGINES = {"pdftex": ("pdftex", "pdflatex")}
 def default_directory() -> Path:
     """Where formats live: the ``format_dir`` setting (the render image bakes them into a read-only
     /opt/docpipe/formats and sets ``DOCPIPE_FORMAT_DIR``), else the user's cache, where `make setup`
-    builds them, so the CLI, the local stack and the tests all find the same ones."""
-    configured = (
-        FormatSettings.from_environment().format_dir
-    )  # read now, not cached: it follows the environment
+    builds them, so the CLI, the local stack and the tests all find the same ones.
+
+    Read now, not cached: it follows the environment. Read as settings.py reads every variable (in
+    any case), but without it: the CLI looks here before it has imported pydantic."""
+    configured = next(
+        (value for name, value in os.environ.items() if name.upper() == contract.ENV_FORMAT_DIR and value), ""
+    )
     if configured:
         return Path(configured)
     cache_home = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
@@ -139,6 +145,8 @@ class FormatStore:
 
 def build(source: templates.Source, target: Path) -> None:
     """Dump ``source.preamble`` into ``target`` with mylatexformat."""
+    from docpipe import templates
+
     binary, base = FORMAT_ENGINES[source.engine]
     root = Path(tempfile.mkdtemp(prefix="docpipe-fmt-"))
     try:
@@ -181,6 +189,8 @@ def _unpack(source: Path, target: Path) -> None:
 
 def build_all(directory: Path) -> list[Path]:
     """Every template's format (for the render image and `make setup`)."""
+    from docpipe import templates
+
     store = FormatStore(directory)
     built = []
     for document_type in ("resume", "cover_letter"):

@@ -25,14 +25,13 @@ from docpipe.envelope import CoverLetterRequest, ResumeRequest
 from docpipe.errors import RenderCrashed, RenderFailed, RenderTimeout
 from docpipe.fontcache import prepare_fontconfig
 from docpipe.layout import Fill, fill_from_log, fit_for
-from docpipe.standby import DOCUMENT, Plan, Standby, Waiting
+from docpipe.standby import DOCUMENT, ENGINES, Plan, Standby, Waiting
 from docpipe.templates import Source, render_source
 from docpipe.texlog import explain_failure, needs_rerun, pages_written
 from docpipe.texprocess import LIMIT_SIGNALS, run_tex, signal_name, tex_environment, timed_out
 
 __all__ = ["ENGINES", "RenderResult", "Renderer", "run_tex", "tex_environment"]
 
-ENGINES = {"pdftex": "pdflatex", "xetex": "xelatex"}
 # When the render in progress must be done (time.monotonic()), for _typeset. A context variable
 # rather than an argument: _typeset is the hook subclasses override (the tests keep TeX's log).
 _DEADLINE: ContextVar[float | None] = ContextVar("docpipe_render_deadline", default=None)
@@ -86,26 +85,25 @@ class Renderer:
         timeout: float = contract.RENDER_TIMEOUT_SECONDS,
         format_dir: Path | None = None,
         work_root: Path | None = None,
-        standby: bool = False,
+        standby: bool | Standby = False,
     ) -> None:
+        """``standby``: keep TeX processes started ahead of time (standby.py), in a pool of the
+        renderer's own (True) or the one given."""
         self.timeout = timeout
         self.formats = formats.FormatStore(format_dir) if format_dir else None
         self.work_root = work_root
-        self.standby = (
-            Standby(timeout=timeout, idle_seconds=contract.STANDBY_IDLE_SECONDS, work_root=work_root)
-            if standby
-            else None
-        )
+        if standby is True:
+            standby = Standby(
+                timeout=timeout, idle_seconds=contract.STANDBY_IDLE_SECONDS, work_root=work_root
+            )
+        self.standby = standby if isinstance(standby, Standby) else None
         self._last: Plan | None = None
 
     def prepare_next(self) -> None:
         """Start the next TeX process for the kind of document rendered last (with ``standby``), now
         that its answer is out: the next such render only typesets."""
-        if self.standby is None or self._last is None:
-            return
-        if self._last.static is not None:
-            prepare_fontconfig()
-        self.standby.prepare(self._last)
+        if self.standby is not None and self._last is not None:
+            self.standby.prepare(self._last)
 
     def close(self) -> None:
         if self.standby is not None:
@@ -256,12 +254,8 @@ class Renderer:
 def _plan(source: Source, format_path: Path | None) -> Plan:
     """How TeX starts for ``source``. XeLaTeX has no format: ahead of time it reads the template's
     static preamble, the same for every document of the template (templates.Source.preamble)."""
-    command = [ENGINES[source.engine], "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error"]
-    command += ["-file-line-error", "-no-parse-first-line", "-jobname=document"]
-    if format_path is not None:
-        command.append(f"-fmt={format_path.stem}")
     static = source.preamble if format_path is None and source.engine == "xetex" else None
-    return Plan(tuple(command), format_path.parent if format_path else None, static)
+    return Plan(source.engine, format_path, static)
 
 
 def _replace_pipe(root: Path, text: str) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import errno
+import json
 import os
 import select
 import shutil
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from docpipe.errors import RenderTimeout
+from docpipe.fontcache import prepare_fontconfig
 from docpipe.texprocess import MAX_OUTPUT_BYTES, kill_group, tex_environment, wait_exit
 
 DOCUMENT = "document.tex"
@@ -39,15 +41,31 @@ DRIVER = "standby.tex"
 _OPEN_POLL_SECONDS = 0.002
 
 
+ENGINES = {"pdftex": "pdflatex", "xetex": "xelatex"}
+
+
 @dataclass(frozen=True)
 class Plan:
     """How TeX starts for one kind of document; equal plans are interchangeable processes."""
 
-    command: tuple[str, ...]
-    """The TeX command without its input file (the pipe, or the driver that reads ``static`` first)."""
-    format_dir: Path | None
+    engine: str
+    format_path: Path | None
+    """The precompiled format (formats.py), if the document has one."""
     static: str | None = None
     """What TeX reads before the document (XeLaTeX: the template's preamble); None with a format."""
+
+    @property
+    def command(self) -> tuple[str, ...]:
+        """The TeX command without its input file (the pipe, or the driver that reads ``static`` first)."""
+        command = [ENGINES[self.engine], "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error"]
+        command += ["-file-line-error", "-no-parse-first-line", "-jobname=document"]
+        if self.format_path is not None:
+            command.append(f"-fmt={self.format_path.stem}")
+        return tuple(command)
+
+    @property
+    def format_dir(self) -> Path | None:
+        return self.format_path.parent if self.format_path else None
 
 
 class Waiting:
@@ -115,18 +133,42 @@ def _write_all(fd: int, data: bytes, deadline: float) -> None:
 
 
 class Standby:
-    """At most ``limit`` waiting processes, one per plan, each for one document."""
+    """At most ``limit`` waiting processes, one per plan, each for one document.
 
-    def __init__(self, *, timeout: float, idle_seconds: float, work_root: Path | None = None, limit: int = 2):
+    With a ``record`` file, the plan of each document asked for is written there, and
+    :meth:`prepare_recorded` starts a process for it: a process that renders one document and exits
+    (the CLI) starts its TeX before its own imports and validation, for the kind of document rendered
+    last on this machine, which is the next one's kind when someone works on their résumé."""
+
+    def __init__(
+        self,
+        *,
+        timeout: float,
+        idle_seconds: float,
+        work_root: Path | None = None,
+        limit: int = 2,
+        record: Path | None = None,
+    ) -> None:
         self.timeout = timeout
         self.idle_seconds = idle_seconds
         self.work_root = work_root
         self.limit = limit
+        self.record = record
+        self._recorded: Plan | None = None
         self._waiting: dict[Plan, Waiting] = {}
         atexit.register(self.close)  # a worker that exits leaves no TeX waiting on a pipe
 
+    def prepare_recorded(self) -> None:
+        """Start a process for the plan in ``record``, if it holds one this installation can start."""
+        if self.record is not None and (plan := _recall(self.record)) is not None:
+            self._recorded = plan
+            self.prepare(plan)
+
     def take(self, plan: Plan) -> Waiting | None:
         """The process waiting for ``plan``, if it is alive and young enough to finish a render."""
+        if self.record is not None and plan != self._recorded:
+            self._recorded = plan
+            _remember(plan, self.record)
         waiting = self._waiting.pop(plan, None)
         if waiting is None:
             return None
@@ -141,6 +183,8 @@ class Standby:
             return
         while len(self._waiting) >= self.limit:
             self._waiting.pop(next(iter(self._waiting))).discard()
+        if plan.static is not None:
+            prepare_fontconfig()  # XeTeX: a valid font cache first, or every run rebuilds it
         with contextlib.suppress(OSError):  # no standby is only slower
             self._waiting[plan] = self._start(plan)
 
@@ -184,3 +228,27 @@ class Standby:
             "prlimit", f"--cpu={cpu}:{cpu + 1}", f"--fsize={MAX_OUTPUT_BYTES}",
             "timeout", "--signal=KILL", str(lifetime),
         ]  # fmt: skip
+
+
+def _recall(record: Path) -> Plan | None:
+    """The plan ``record`` holds, if it names an engine and a format this installation has."""
+    try:
+        saved = json.loads(record.read_text(encoding="utf-8"))
+        engine, format_path, static = saved["engine"], saved["format"], saved["static"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if engine not in ENGINES or not isinstance(format_path, str | None) or not isinstance(static, str | None):
+        return None
+    if format_path is not None and not Path(format_path).is_file():
+        return None  # rebuilt under another name since (TeX or the template changed)
+    return Plan(engine, Path(format_path) if format_path else None, static)
+
+
+def _remember(plan: Plan, record: Path) -> None:
+    """Write ``plan`` to ``record`` whole (renames are atomic); a read-only directory records nothing."""
+    saved = {"engine": plan.engine, "format": str(plan.format_path) if plan.format_path else None}
+    with contextlib.suppress(OSError):
+        record.parent.mkdir(parents=True, exist_ok=True)
+        partial = record.with_name(f".{record.name}.{os.getpid()}")
+        partial.write_text(json.dumps(saved | {"static": plan.static}), encoding="utf-8")
+        partial.replace(record)

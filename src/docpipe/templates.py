@@ -24,7 +24,7 @@ from typing import Any, Literal
 import jinja2
 import jinja2.bccache
 
-from docpipe import catalog, fonts, latex, outline, pdfinfo
+from docpipe import catalog, fonts, formats, latex, outline, pdfinfo
 from docpipe.dates import PartialDate, date_range
 from docpipe.envelope import CoverLetterRequest, ResumeRequest
 from docpipe.layout import NO_FIT, Fit
@@ -108,9 +108,7 @@ class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
 
 
 def _bytecode_cache() -> jinja2.BytecodeCache:
-    from docpipe.formats import default_directory  # formats imports this module
-
-    return _CompiledTemplates(str(default_directory() / "templates"))
+    return _CompiledTemplates(str(formats.default_directory() / "templates"))
 
 
 @cache

@@ -16,7 +16,8 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from docpipe import extras, fonts, jsonresume, unknowns
-from docpipe.envelope import DOCUMENT_TYPES, CoverLetterRequest, DocumentRequest, ResumeRequest
+from docpipe.catalog import DOCUMENT_TYPES
+from docpipe.envelope import CoverLetterRequest, DocumentRequest, ResumeRequest
 from docpipe.errors import ErrorDetail, InvalidDocument, UnknownTemplate
 from docpipe.parsing import parse_bytes
 

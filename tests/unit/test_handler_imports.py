@@ -39,6 +39,17 @@ API_NEVER = (
 # The layout analysis (its models and the fit search) only for the function that serves /v1/analyze.
 STATUS_NEVER = (*API_NEVER, "docpipe.analysis", "docpipe.fitting", "docpipe.layout")
 CLI_NEVER = (*NEVER, "aws_lambda_powertools", "boto3", "fastapi", "docpipe.api", "docpipe.observability")
+CLI_START_NEVER = (
+    "pydantic",
+    "pydantic_core",
+    "jinja2",
+    "yaml",
+    "docpipe.settings",
+    "docpipe.envelope",
+    "docpipe.validation",
+    "docpipe.templates",
+    "docpipe.renderer",
+)
 PROBE = """
 import json, sys
 sys.path.insert(0, sys.argv[1])
@@ -87,6 +98,16 @@ def test_the_command_line_loads_nothing_of_the_aws_side(tmp_path: Path) -> None:
     assert (tmp_path / "out.pdf").read_bytes().startswith(b"%PDF-")
     assert "docpipe.renderer" in modules
     assert loaded(modules, CLI_NEVER) == []
+
+
+def test_the_command_line_starts_tex_before_it_loads_the_models() -> None:
+    # `docpipe render` starts TeX (cli._typesetting) once its arguments are parsed: everything the
+    # CLI module loads is paid before TeX starts, so it loads no pydantic, Jinja2, YAML or models.
+    modules = modules_after(
+        "import json, sys\nfrom docpipe import cli\nprint(json.dumps(sorted(sys.modules)))"
+    )
+    assert "docpipe.formats" in modules
+    assert loaded(modules, CLI_START_NEVER) == []
 
 
 def test_the_render_function_imports_no_tracing_sdk_or_cache_client() -> None:

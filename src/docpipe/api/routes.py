@@ -35,8 +35,9 @@ from docpipe.api.openapi import (
     json_answer,
     path_parameter,
 )
+from docpipe.catalog import DOCUMENT_TYPES
 from docpipe.contract import MAX_WAIT_SECONDS
-from docpipe.envelope import DOCUMENT_TYPES, REQUEST_MODELS
+from docpipe.envelope import REQUEST_MODELS
 from docpipe.errors import NotFound
 from docpipe.objectstore import ObjectStore
 from docpipe.pipeline import Pipeline
