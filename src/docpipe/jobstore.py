@@ -149,15 +149,18 @@ class JobStore:
         return str(holder["job_id"]) if holder else None
 
     @translates_aws_errors
-    def claim(self, job_id: str, attempt: int) -> Job | None:
-        """queued -> rendering for this delivery; None if the job is finished or another attempt
-        at least as recent holds it (a duplicate delivery)."""
+    def claim(self, job_id: str, tenant: str, attempt: int) -> Job | None:
+        """queued -> rendering for this delivery; None if there is no such job of ``tenant``, it is
+        finished, or another attempt at least as recent holds it (a duplicate delivery)."""
         try:
             item = self._db.update_item(
                 TableName=self.table,
                 Key={"pk": {"S": f"{JOB_KEY_PREFIX}{job_id}"}},
                 UpdateExpression="SET #s = :rendering, updated_at = :now, attempt = :attempt",
-                ConditionExpression="attribute_exists(pk) AND (#s = :queued OR (#s = :rendering AND attempt < :attempt))",
+                ConditionExpression=(
+                    "attribute_exists(pk) AND tenant = :tenant"
+                    " AND (#s = :queued OR (#s = :rendering AND attempt < :attempt))"
+                ),
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues=_item(
                     {
@@ -165,6 +168,7 @@ class JobStore:
                         ":queued": JobStatus.QUEUED.value,
                         ":now": iso(now()),
                         ":attempt": attempt,
+                        ":tenant": tenant,
                     }
                 ),
                 ReturnValues="ALL_NEW",

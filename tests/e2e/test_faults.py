@@ -245,8 +245,7 @@ def test_dynamodb_failing_while_creating_the_job(
 
 @pytest.mark.parametrize(
     ("op", "mode"),
-    [
-        ("dynamodb.get", BEFORE),
+    [  # a render reads no job before it claims one: the claim's condition checks it
         ("dynamodb.claim", BEFORE),
         ("dynamodb.claim", AFTER),
         ("dynamodb.finish", BEFORE),

@@ -5,6 +5,7 @@ moto; TeX is stood in for by a renderer that watches the jobs table."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import threading
 import uuid
@@ -115,3 +116,51 @@ def test_a_render_that_fails_gives_back_the_hold_it_took_meanwhile(
     assert job.error is not None
     assert job.error.code == "render_failed"
     assert holders(stack, job.document_key) == set()  # no hold outlives the failed job's release
+
+
+class CountingJobs:
+    """The jobs store, counting the reads made of it (every call goes to the real one)."""
+
+    def __init__(self, real: Any) -> None:
+        self._real, self.reads = real, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def get(self, job_id: str) -> Any:
+        self.reads += 1
+        return self._real.get(job_id)
+
+
+def test_a_render_claims_its_job_without_reading_it_first(
+    stack: DevStack, sample_resume: dict[str, Any], drained: None
+) -> None:
+    jobs = CountingJobs(stack.pipeline.stores.jobs)
+    pipeline = Pipeline.build(
+        stack.pipeline.settings,
+        dataclasses.replace(stack.pipeline.stores, jobs=jobs),
+        renderer=stack.pipeline.render.renderer,
+    )
+    fresh = copy.deepcopy(sample_resume)
+    fresh["data"]["personalInfo"]["name"] = f"Claim Person {uuid.uuid4().hex[:8]}"
+    answer = pipeline.submit(json.dumps(fresh).encode(), "local")
+    before = jobs.reads
+    pipeline.render(RenderMessage(job_id=answer.job_id, tenant="local"), receive_count=1)
+    assert jobs.reads == before  # the claim's condition checked the job; its result carried it
+    assert pipeline.status(answer.job_id, "local").job.status is JobStatus.SUCCEEDED
+
+
+def test_a_message_naming_another_tenant_claims_nothing(
+    stack: DevStack, sample_resume: dict[str, Any], drained: None
+) -> None:
+    pipeline = stack.pipeline
+    fresh = copy.deepcopy(sample_resume)
+    fresh["data"]["personalInfo"]["name"] = f"Tenant Person {uuid.uuid4().hex[:8]}"
+    answer = pipeline.submit(json.dumps(fresh).encode(), "local")
+    pipeline.render(RenderMessage(job_id=answer.job_id, tenant="someone-else"), receive_count=1)
+    pipeline.render(RenderMessage(job_id=uuid.uuid4().hex, tenant="local"), receive_count=1)  # no such job
+    job = pipeline.stores.jobs.get(answer.job_id)
+    assert job is not None
+    assert (job.status, job.attempt) == (JobStatus.QUEUED, 0)  # untouched: not claimed, not failed
+    pipeline.render(RenderMessage(job_id=answer.job_id, tenant="local"), receive_count=1)
+    assert pipeline.status(answer.job_id, "local").job.status is JobStatus.SUCCEEDED

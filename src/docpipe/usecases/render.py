@@ -16,6 +16,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from docpipe import contract, outputs, validation
 from docpipe.errors import DependencyUnavailable, InvalidDocument, RenderFailed
 from docpipe.jobs import ACTIVE, CachedDocument, Job, JobError, JobStatus, RenderMessage, now
+from docpipe.objectstore import ObjectStore
 from docpipe.observability import logger, metrics
 from docpipe.settings import Settings
 from docpipe.usecases.documents import release_hold
@@ -46,38 +47,44 @@ class RenderJob:
 
     def __call__(self, message: RenderMessage, receive_count: int) -> None:
         logger.append_keys(job_id=message.job_id)  # every log line of this record carries its job id
-        jobs = self.stores.jobs
-        job = jobs.get(message.job_id)
-        if job is None or job.tenant != message.tenant:
-            logger.warning("message for an unknown job dropped", extra={"job_id": message.job_id})
-            return
-        if job.status not in ACTIVE:
-            logger.info("duplicate delivery of a finished job ignored", extra={"job_id": job.job_id})
-            return
-        # The request is read while the job is claimed: one round trip's wait, not two. Read for a
-        # claim that fails (a duplicate delivery racing this one), it is simply not used.
-        reading = self._side.submit(self.stores.objects.get_request, job.request_key)
+        # The job is claimed first, the checks (it exists, is the tenant's, is not finished or held
+        # by a newer attempt) in the claim's condition, and the request, whose key the message gives,
+        # is read meanwhile: one round trip's wait before TeX, not three. Read for a claim that
+        # fails (a duplicate delivery racing this one), it is simply not used.
+        key = ObjectStore.request_key(message.tenant, message.job_id)
+        reading = self._side.submit(self.stores.objects.get_request, key)
         with _settled(reading):
-            claimed = jobs.claim(job.job_id, receive_count)
+            claimed = self.stores.jobs.claim(message.job_id, message.tenant, receive_count)
         if claimed is None:
+            self._unclaimed(message)
             return
-        queue_wait = (now() - dt.datetime.fromisoformat(job.created_at)).total_seconds() * 1000
+        queue_wait = (now() - dt.datetime.fromisoformat(claimed.created_at)).total_seconds() * 1000
         metrics.add_metric(name="QueueWaitMs", unit="Milliseconds", value=queue_wait)
         try:
             self._render_claimed(claimed, reading)
         except (InvalidDocument, RenderFailed) as exc:
             self._fail(claimed, JobError(code=exc.code, message=exc.message))
-            logger.info("job failed", extra={"job_id": job.job_id, "error_code": exc.code})
+            logger.info("job failed", extra={"job_id": claimed.job_id, "error_code": exc.code})
         except Exception as exc:
             if receive_count >= self.settings.max_receives:
                 reason = "the document could not be rendered; please resubmit"
                 self._fail(claimed, JobError(code="internal_error", message=reason))
             logger.warning(
                 "render attempt failed",
-                extra={"job_id": job.job_id, "attempt": receive_count, "error": type(exc).__name__},
+                extra={"job_id": claimed.job_id, "attempt": receive_count, "error": type(exc).__name__},
             )
             raise
         self.renderer.prepare_next()  # the job is answered: TeX for the next one may start now
+
+    def _unclaimed(self, message: RenderMessage) -> None:
+        """Why a message's job could not be claimed, for the log (the rare path: one more read)."""
+        job = self.stores.jobs.get(message.job_id)
+        if job is None or job.tenant != message.tenant:
+            logger.warning("message for an unknown job dropped", extra={"job_id": message.job_id})
+        elif job.status not in ACTIVE:
+            logger.info("duplicate delivery of a finished job ignored", extra={"job_id": job.job_id})
+        else:
+            logger.info("duplicate delivery of a job a newer attempt holds", extra={"job_id": job.job_id})
 
     def _fail(self, job: Job, error: JobError) -> None:
         if self.stores.jobs.finish(job, JobStatus.FAILED, error=error):
