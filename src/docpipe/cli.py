@@ -16,6 +16,7 @@ import contextlib
 import gc
 import json
 import os
+import signal
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -76,8 +77,12 @@ def _output_path(args: argparse.Namespace, suffix: str) -> Path | None:
 
 def _write(path: Path | None, data: bytes) -> None:
     if path is None:
-        sys.stdout.buffer.write(data)
         sys.stdout.flush()
+        # Not sys.stdout.buffer.write: on a pipe whose reader leaves it can return a short count and
+        # drop the rest without an error. All of it is written, or BrokenPipeError says why not.
+        view = memoryview(data)
+        while view:
+            view = view[os.write(sys.stdout.fileno(), view) :]
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.part")
@@ -251,12 +256,13 @@ def run() -> NoReturn:
         sys.exit(_dispatch(args))
     if args.command != "check":  # pdfminer's objects are the PDF's, not bounded by the request
         gc.disable()
-    code = _dispatch(args)
     try:
+        code = _dispatch(args)
         sys.stdout.flush()
+    except BrokenPipeError:  # the reader stopped reading (`| head`): as a program SIGPIPE ends
+        code = 128 + signal.SIGPIPE
+    with contextlib.suppress(OSError):
         sys.stderr.flush()
-    except OSError:
-        code = 120  # as the interpreter's own exit does when its output cannot be written
     os._exit(code)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -233,3 +234,19 @@ def test_an_unknown_command_is_a_usage_error(run: Any, tmp_path: Path) -> None:
     done = run("frobnicate", cwd=tmp_path)
     assert done.returncode == 2
     assert b"usage: docpipe" in done.stderr
+
+
+def test_a_reader_that_stops_reading_ends_the_command_quietly(docpipe_bin: Path, tmp_path: Path) -> None:
+    # The PDF is larger than a pipe holds, so the write meets the closed pipe whatever the timing.
+    (tmp_path / "resume.json").write_text(json.dumps(sample("resume")))
+    command = subprocess.Popen(
+        [str(docpipe_bin), "render", "resume.json", "-o", "-"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert command.stdout is not None
+    assert command.stdout.read(5) == b"%PDF-"  # like `| head -c 5`
+    command.stdout.close()
+    _, stderr = command.communicate(timeout=120)
+    assert (command.returncode, stderr) == (141, b"")  # no traceback; a shell shows SIGPIPE's 141
