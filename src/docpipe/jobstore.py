@@ -157,10 +157,8 @@ class JobStore:
                 TableName=self.table,
                 Key={"pk": {"S": f"{JOB_KEY_PREFIX}{job_id}"}},
                 UpdateExpression="SET #s = :rendering, updated_at = :now, attempt = :attempt",
-                ConditionExpression=(
-                    "attribute_exists(pk) AND tenant = :tenant"
-                    " AND (#s = :queued OR (#s = :rendering AND attempt < :attempt))"
-                ),
+                ConditionExpression="attribute_exists(pk) AND tenant = :tenant AND "
+                "(#s = :queued OR (#s = :rendering AND attempt < :attempt))",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues=_item(
                     {
