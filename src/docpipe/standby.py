@@ -28,6 +28,7 @@ import select
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,6 +157,9 @@ class Standby:
         self.record = record
         self._recorded: Plan | None = None
         self._waiting: dict[Plan, Waiting] = {}
+        # The local stack's render workers are threads sharing one renderer: without it, two could
+        # each start a process for one plan, and the one the dict forgot would wait for nothing.
+        self._lock = threading.Lock()
         atexit.register(self.close)  # a worker that exits leaves no TeX waiting on a pipe
 
     def prepare_recorded(self) -> None:
@@ -169,7 +173,8 @@ class Standby:
         if self.record is not None and plan != self._recorded:
             self._recorded = plan
             _remember(plan, self.record)
-        waiting = self._waiting.pop(plan, None)
+        with self._lock:
+            waiting = self._waiting.pop(plan, None)
         if waiting is None:
             return None
         if waiting.process.poll() is not None or time.monotonic() - waiting.started > self.idle_seconds:
@@ -179,21 +184,24 @@ class Standby:
 
     def prepare(self, plan: Plan) -> None:
         """Start a process for ``plan`` unless one waits already; the oldest other one makes room."""
-        if plan in self._waiting:
-            return
-        while len(self._waiting) >= self.limit:
-            self._waiting.pop(next(iter(self._waiting))).discard()
         if plan.static is not None:
             prepare_fontconfig()  # XeTeX: a valid font cache first, or every run rebuilds it
-        with contextlib.suppress(OSError):  # no standby is only slower
-            self._waiting[plan] = self._start(plan)
+        with self._lock:
+            if plan in self._waiting:
+                return
+            while len(self._waiting) >= self.limit:
+                self._waiting.pop(next(iter(self._waiting))).discard()
+            with contextlib.suppress(OSError):  # no standby is only slower
+                self._waiting[plan] = self._start(plan)
 
     def waiting(self) -> list[Waiting]:
-        return list(self._waiting.values())
+        with self._lock:
+            return list(self._waiting.values())
 
     def close(self) -> None:
-        while self._waiting:
-            self._waiting.popitem()[1].discard()
+        with self._lock:
+            while self._waiting:
+                self._waiting.popitem()[1].discard()
 
     def _start(self, plan: Plan) -> Waiting:
         root = Path(tempfile.mkdtemp(prefix="docpipe-", dir=self.work_root))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from docpipe import contract
+
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 LOCAL_VISIBILITY_TIMEOUT = 5
@@ -12,8 +14,9 @@ LOCAL_VISIBILITY_TIMEOUT = 5
 
 
 def local_environment(moto_port: int, redis_port: int, suffix: str) -> dict[str, str]:
-    """The settings the functions read, pointed at the local services."""
-    return {
+    """The settings the functions read, pointed at the local services, and the runtime's own
+    variables the deployed functions get too (``contract.RUNTIME_ENV``)."""
+    return contract.RUNTIME_ENV | {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_REGION": REGION,

@@ -184,3 +184,30 @@ def test_a_tex_error_names_the_documents_own_line(warm: Renderer) -> None:
     source = dataclasses.replace(source, document=broken)
     with pytest.raises(RenderFailed, match=r"undefinedcommandhere"):
         warm.compile(source)
+
+
+def test_workers_sharing_a_pool_start_one_process_per_plan(tmp_path: Path) -> None:
+    # The local stack's render workers are threads sharing one renderer, so one Standby.
+    import threading
+
+    from docpipe.standby import Plan, Standby
+
+    plan = Plan("pdftex", None, None)
+    for _ in range(10):
+        pool = Standby(timeout=20, idle_seconds=60, work_root=tmp_path)
+        ready = threading.Barrier(4)
+
+        def prepare(pool: Standby = pool, ready: threading.Barrier = ready) -> None:
+            ready.wait()
+            pool.prepare(plan)
+
+        threads = [threading.Thread(target=prepare) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        started = sorted(p.name for p in tmp_path.iterdir())
+        assert len(pool.waiting()) == 1
+        assert len(started) == 1, f"{len(started)} processes started for one plan: {started}"
+        pool.close()
+        assert list(tmp_path.iterdir()) == []
