@@ -6,7 +6,8 @@ problems); 3 the document could not be typeset (a clear reason on stderr); 4 ``d
 without the local stack (``docpipe_local`` and the ``local`` extra) installed. ``check``: 0 clean, 1
 problems found (listed on stdout), 2 invalid input (the PDF or the request). ``analyze``: 0 the
 document fits in ``--max-pages`` (default 1) as it is, 1 it does not (the report says what ``--fit
-shrink`` would change, or by how much it overflows even then), 2 invalid input.
+shrink`` would change, or by how much it overflows even then), 2 invalid input. 141: whatever read
+the standard output stopped reading (``| head``), as for a program that SIGPIPE ends.
 """
 
 from __future__ import annotations
