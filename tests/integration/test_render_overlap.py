@@ -68,13 +68,17 @@ class WatchingRenderer:
         raise AssertionError("no fit search here")
 
 
+def submit_fresh(pipeline: Pipeline, document: dict[str, Any]) -> str:
+    """The id of a new job for ``document`` under a name no earlier job had (never a cache hit)."""
+    fresh = copy.deepcopy(document)
+    fresh["data"]["personalInfo"]["name"] = f"Overlap Person {uuid.uuid4().hex[:8]}"
+    return pipeline.submit(json.dumps(fresh).encode(), "local").job_id
+
+
 def fresh_job(stack: DevStack, renderer: WatchingRenderer, document: dict[str, Any]) -> Pipeline:
     """A pipeline over the stack's stores rendering with ``renderer``, and a job queued for it."""
     pipeline = Pipeline.build(stack.pipeline.settings, stack.pipeline.stores, renderer=renderer)
-    fresh = copy.deepcopy(document)
-    fresh["data"]["personalInfo"]["name"] = f"Overlap Person {uuid.uuid4().hex[:8]}"
-    answer = pipeline.submit(json.dumps(fresh).encode(), "local")
-    job = pipeline.stores.jobs.get(answer.job_id)
+    job = pipeline.stores.jobs.get(submit_fresh(pipeline, document))
     assert job is not None
     renderer.job_id, renderer.document_key = job.job_id, job.document_key
     return pipeline
@@ -141,26 +145,22 @@ def test_a_render_claims_its_job_without_reading_it_first(
         dataclasses.replace(stack.pipeline.stores, jobs=jobs),
         renderer=stack.pipeline.render.renderer,
     )
-    fresh = copy.deepcopy(sample_resume)
-    fresh["data"]["personalInfo"]["name"] = f"Claim Person {uuid.uuid4().hex[:8]}"
-    answer = pipeline.submit(json.dumps(fresh).encode(), "local")
+    job_id = submit_fresh(pipeline, sample_resume)
     before = jobs.reads
-    pipeline.render(RenderMessage(job_id=answer.job_id, tenant="local"), receive_count=1)
+    pipeline.render(RenderMessage(job_id=job_id, tenant="local"), receive_count=1)
     assert jobs.reads == before  # the claim's condition checked the job; its result carried it
-    assert pipeline.status(answer.job_id, "local").job.status is JobStatus.SUCCEEDED
+    assert pipeline.status(job_id, "local").job.status is JobStatus.SUCCEEDED
 
 
 def test_a_message_naming_another_tenant_claims_nothing(
     stack: DevStack, sample_resume: dict[str, Any], drained: None
 ) -> None:
     pipeline = stack.pipeline
-    fresh = copy.deepcopy(sample_resume)
-    fresh["data"]["personalInfo"]["name"] = f"Tenant Person {uuid.uuid4().hex[:8]}"
-    answer = pipeline.submit(json.dumps(fresh).encode(), "local")
-    pipeline.render(RenderMessage(job_id=answer.job_id, tenant="someone-else"), receive_count=1)
+    job_id = submit_fresh(pipeline, sample_resume)
+    pipeline.render(RenderMessage(job_id=job_id, tenant="someone-else"), receive_count=1)
     pipeline.render(RenderMessage(job_id=uuid.uuid4().hex, tenant="local"), receive_count=1)  # no such job
-    job = pipeline.stores.jobs.get(answer.job_id)
+    job = pipeline.stores.jobs.get(job_id)
     assert job is not None
     assert (job.status, job.attempt) == (JobStatus.QUEUED, 0)  # untouched: not claimed, not failed
-    pipeline.render(RenderMessage(job_id=answer.job_id, tenant="local"), receive_count=1)
-    assert pipeline.status(answer.job_id, "local").job.status is JobStatus.SUCCEEDED
+    pipeline.render(RenderMessage(job_id=job_id, tenant="local"), receive_count=1)
+    assert pipeline.status(job_id, "local").job.status is JobStatus.SUCCEEDED
